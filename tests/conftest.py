@@ -1,0 +1,202 @@
+"""Shared fixtures: real PostgreSQL and Redis (configured or embedded), app, client, users."""
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+import flask_migrate
+import psycopg
+import pytest
+import redis as redis_lib
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+from webapp import create_app, devstack
+from webapp.auth.services import create_user
+from webapp.extensions import db
+from webapp.models import Role
+from webapp.timeseries import timescaledb_loadable
+
+TEST_DATABASE = "simfleet_test"
+
+
+@pytest.fixture(scope="session")
+def embedded_dir():
+    """A scratch directory for embedded servers, removed after the session."""
+    with tempfile.TemporaryDirectory(prefix="simfleet-test-") as path:
+        yield Path(path)
+
+
+@pytest.fixture(scope="session")
+def database_url(embedded_dir):
+    """A PostgreSQL database for this test session: the configured server, or an embedded one."""
+    configured = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if configured:
+        base, _, _ = configured.rpartition("/")
+        devstack.create_database(f"{base}/postgres", TEST_DATABASE)
+        yield f"{base}/{TEST_DATABASE}"
+        return
+    pg_dir = embedded_dir / "pg"
+    url = devstack.start_postgres(pg_dir, TEST_DATABASE)
+    yield url
+    devstack.stop_postgres(pg_dir)
+
+
+@pytest.fixture(scope="session")
+def redis_url(embedded_dir):
+    """A Redis for this test session: the configured server (database 15), or an embedded one."""
+    configured = os.environ.get("TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    if os.environ.get("REDIS_URL"):
+        base, _, _ = os.environ["REDIS_URL"].rpartition("/")
+        yield f"{base}/15"
+        return
+    process, url = devstack.start_redis(embedded_dir / "redis")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis(redis_url):
+    """A Redis client on an empty database."""
+    client = redis_lib.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+# --- the app ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def timescaledb(database_url) -> bool:
+    """Whether the test database server can load TimescaleDB (tests run on both kinds)."""
+    engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        loadable = timescaledb_loadable(conn)
+    engine.dispose()
+    return loadable
+
+
+def app_settings(database_url: str, redis_url: str, **extra) -> dict:
+    """Overrides for create_app in tests: real servers, no rate limits unless asked for."""
+    return {
+        "APP_ENV": "testing",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "RATELIMIT_ENABLED": False,
+        "HEARTBEAT_SECONDS": 60,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url, redis_url):
+    """Reset the test database and migrate it to head, once per session."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    app = create_app(app_settings(database_url, redis_url))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def settings(migrated_database, redis_url) -> dict:
+    """The overrides the `app` fixture uses; a test may change them before asking for `app`."""
+    return app_settings(migrated_database, redis_url)
+
+
+@pytest.fixture
+def app(settings, redis):
+    """A Simfleet app on the migrated test database; every table is emptied afterwards."""
+    app = create_app(settings)
+    app.test_client_class = CsrfClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        tables = ", ".join(
+            f'"{t.name}"' for t in db.metadata.sorted_tables if t.name != "alembic_version"
+        )
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(settings):
+    """Build extra apps with changed settings; their connection pools are closed afterwards."""
+    apps = []
+
+    def make(**overrides):
+        apps.append(create_app({**settings, **overrides}))
+        return apps[-1]
+
+    yield make
+    for extra in apps:
+        with extra.app_context():
+            db.engine.dispose()
+
+
+class CsrfClient(FlaskClient):
+    """A test client that sends a valid CSRF token with every unsafe request (csrf=False not)."""
+
+    def open(self, *args, csrf: bool = True, **kwargs):
+        method = kwargs.get("method", "GET").upper()
+        if csrf and method not in ("GET", "HEAD", "OPTIONS"):
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        """A signed token for this client's session, as a rendered form would carry."""
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
+        return serializer.dumps(raw)
+
+
+@pytest.fixture
+def client(app):
+    """A test client for `app`."""
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create users: make_user(role="operator", email=..., password=...)."""
+
+    def make(role: str = "viewer", email: str | None = None, password: str = PASSWORD):
+        user = create_user(
+            email=email or f"{role}-{secrets.token_hex(3)}@example.com",
+            password=password,
+            role=Role(role),
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client, make_user):
+    """Sign the test client in with a new user of the given role; returns the user."""
+
+    def sign_in(role: str = "viewer"):
+        user = make_user(role)
+        response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 303, response.text
+        return user
+
+    return sign_in
+
+
+PASSWORD = "correct horse battery"

@@ -1,0 +1,57 @@
+"""Real RQ workers and the scheduler: the heartbeat proves the chain end to end."""
+
+from rq import Worker
+from rq_scheduler import Scheduler
+
+from webapp.extensions import get_redis
+from webapp.ops.services import get_heartbeat
+from webapp.tasks import QUEUES, enqueue, get_queue
+from worker.scheduler import periodic_jobs, register_periodic_jobs
+
+
+def run_worker_until_idle() -> None:
+    """A real worker (forking a work horse per job) that stops when the queues are empty."""
+    Worker([get_queue(name) for name in QUEUES], connection=get_redis()).work(burst=True)
+
+
+def test_heartbeat_job_runs_on_a_worker(client):
+    assert get_heartbeat() is None
+    job = enqueue("worker.jobs.heartbeat")
+    assert job.origin == "default"
+    run_worker_until_idle()
+    assert job.get_status() == "finished"
+    assert get_heartbeat() is not None
+    assert client.get("/health/ready").json["worker"]["last_beat"] is not None
+
+
+def test_enqueue_dedupes_by_key(app):
+    first = enqueue("worker.jobs.heartbeat", dedupe_key="beat-once")
+    second = enqueue("worker.jobs.heartbeat", dedupe_key="beat-once")
+    assert first.id == second.id == "beat-once"
+    assert get_queue("default").count == 1
+
+
+def test_scheduler_registration_is_idempotent(app):
+    scheduler = Scheduler(connection=get_redis())
+    jobs = periodic_jobs(app)
+    assert jobs == {"worker.jobs.heartbeat": 60}
+    register_periodic_jobs(scheduler, jobs)
+    register_periodic_jobs(scheduler, jobs)
+    scheduled = list(scheduler.get_jobs())
+    assert [job.id for job in scheduled] == ["periodic-worker-jobs-heartbeat"]
+    assert scheduled[0].meta["interval"] == 60
+
+
+def test_scheduler_drops_jobs_no_longer_configured(app):
+    scheduler = Scheduler(connection=get_redis())
+    register_periodic_jobs(scheduler, {"worker.jobs.heartbeat": 60})
+    register_periodic_jobs(scheduler, {})
+    assert list(scheduler.get_jobs()) == []
+
+
+def test_scheduled_heartbeat_reaches_a_worker(app):
+    scheduler = Scheduler(connection=get_redis())
+    register_periodic_jobs(scheduler, periodic_jobs(app))
+    scheduler.enqueue_jobs()
+    run_worker_until_idle()
+    assert get_heartbeat() is not None

@@ -1,0 +1,88 @@
+"""Simfleet: a self-hosted IoT SIM fleet manager for 1NCE customers."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from webapp.config import config_from_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the Simfleet web app; `overrides` replace settings (tests pass a plain dict)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(config_from_environment(overrides))
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_request_hooks(app)
+    register_commands(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    """Log plain text in development and JSON lines in production."""
+    from webapp.observability import configure_logging
+
+    configure_logging(app)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the shared extension instances to this app."""
+    from webapp import models  # noqa: F401  (registers the models on the metadata)
+    from webapp.auth.services import configure_login
+    from webapp.extensions import csrf, db, htmx, limiter, migrate, redis_connection
+    from webapp.observability import configure_metrics
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    redis_connection.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    configure_login(app)
+    configure_metrics(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount every feature's blueprint."""
+    from webapp.admin import bp as admin_bp
+    from webapp.alerts import bp as alerts_bp
+    from webapp.auth import bp as auth_bp
+    from webapp.fleet import bp as fleet_bp
+    from webapp.ops import bp as ops_bp
+    from webapp.sims import bp as sims_bp
+
+    for blueprint in (auth_bp, fleet_bp, sims_bp, alerts_bp, admin_bp, ops_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_errors(app: Flask) -> None:
+    """Render error pages for browsers and problem JSON for the API."""
+    from webapp.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Request ids, the request log line, security headers and proxy handling."""
+    from webapp.observability import register_request_logging
+    from webapp.security import register_security
+
+    register_security(app)
+    register_request_logging(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the `flask --app wsgi ...` command groups."""
+    from webapp.cli import apikeys_cli, users_cli
+
+    for group in (users_cli, apikeys_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,7 @@
+"""Sign-in, sign-out and the role checks every other feature uses."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from webapp.auth import views  # noqa: E402, F401

@@ -1,0 +1,49 @@
+"""Command-line tools: `flask --app wsgi users ...` and `flask --app wsgi apikeys ...`."""
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from webapp.apikeys.services import SCOPES, create_api_key
+from webapp.auth.services import UserError, create_user
+from webapp.extensions import db
+from webapp.models import Role, User
+
+users_cli = AppGroup("users", help="Manage the people who sign in.")
+apikeys_cli = AppGroup("apikeys", help="Manage API keys for scripts.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.VIEWER.value)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--if-missing", is_flag=True, help="Do nothing when the user already exists.")
+def create_user_command(email: str, role: str, password: str, if_missing: bool) -> None:
+    """Create a user with a role (the password is prompted for unless given)."""
+    email = email.strip().lower()
+    if if_missing and db.session.scalar(sa.select(User.id).where(User.email == email)):
+        click.echo(f"User {email} already exists.")
+        return
+    try:
+        user = create_user(email=email, password=password, role=Role(role))
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+@apikeys_cli.command("create")
+@click.argument("name")
+@click.option("--scope", type=click.Choice(SCOPES), default="read", show_default=True)
+@click.option("--expires-days", type=click.IntRange(min=1), default=None)
+def create_apikey_command(name: str, scope: str, expires_days: int | None) -> None:
+    """Create an API key and print it alone on the last line (it is not shown again)."""
+    try:
+        key, plaintext = create_api_key(name=name, scope=scope, expires_days=expires_days)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    expiry = key.expires_at.date().isoformat() if key.expires_at else "never"
+    click.echo(f"Created {scope} key {key.name!r} (prefix {key.prefix}, expires {expiry}).")
+    click.echo("Store it now; Simfleet keeps only its hash:")
+    click.echo(plaintext)

@@ -1,0 +1,175 @@
+"""Settings from the environment, parsed into typed values and validated at factory time."""
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+ENVIRONMENTS = ("development", "production", "testing")
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message says which and why."""
+
+
+def parse_bool(raw: str) -> bool:
+    """Parse the usual spellings of a boolean environment value."""
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def parse_positive_float(raw: str) -> float:
+    """Parse a number greater than zero."""
+    value = float(raw)
+    if value <= 0:
+        raise ValueError(f"must be greater than 0, got {raw!r}")
+    return value
+
+
+def parse_non_negative_int(raw: str) -> int:
+    """Parse a whole number of zero or more."""
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"must be 0 or more, got {raw!r}")
+    return value
+
+
+def parse_positive_int(raw: str) -> int:
+    """Parse a whole number of one or more."""
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"must be 1 or more, got {raw!r}")
+    return value
+
+
+def parse_choice(*choices: str) -> Callable[[str], str]:
+    """Build a parser that accepts only the given values."""
+
+    def parse(raw: str) -> str:
+        if raw not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, got {raw!r}")
+        return raw
+
+    return parse
+
+
+# name: (parser, default). A default of None means "not set"; required secrets have none.
+SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
+    "APP_ENV": (parse_choice(*ENVIRONMENTS), "development"),
+    "SECRET_KEY": (str, None),
+    "DEBUG": (parse_bool, False),
+    "DATABASE_URL": (str, None),
+    "REDIS_URL": (str, None),
+    "ONCE_API_URL": (str, "https://api.1nce.com/management-api"),
+    "ONCE_CLIENT_ID": (str, None),
+    "ONCE_CLIENT_SECRET": (str, None),
+    "ONCE_MAX_RPS": (parse_positive_float, 8.0),
+    "ONCE_CONNECT_TIMEOUT": (parse_positive_float, 5.0),
+    "ONCE_READ_TIMEOUT": (parse_positive_float, 30.0),
+    "METRICS_TOKEN": (str, None),
+    "API_DOCS_ENABLED": (parse_bool, False),
+    "LOG_FORMAT": (parse_choice("json", "text"), None),
+    "LOG_LEVEL": (parse_choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+    "LOGIN_LIMIT_PER_IP": (str, "20 per minute"),
+    "LOGIN_LIMIT_PER_ACCOUNT": (str, "5 per minute;20 per hour"),
+    "RATELIMIT_ENABLED": (parse_bool, True),
+    "SESSION_IDLE_MINUTES": (parse_non_negative_int, 30),
+    "REMEMBER_DAYS": (parse_non_negative_int, 7),
+    "HEARTBEAT_SECONDS": (parse_non_negative_int, 60),
+    "PROXY_HOPS": (parse_non_negative_int, 0),
+    # Sync intervals in minutes (0 disables a kind), chunk size, retention in days (0 keeps all).
+    "SYNC_INVENTORY_MINUTES": (parse_non_negative_int, 15),
+    "SYNC_USAGE_MINUTES": (parse_non_negative_int, 30),
+    "SYNC_QUOTAS_MINUTES": (parse_non_negative_int, 60),
+    "SYNC_EVENTS_MINUTES": (parse_non_negative_int, 60),
+    "SYNC_CONNECTIVITY_MINUTES": (parse_non_negative_int, 60),
+    "SYNC_CHUNK_SIMS": (parse_positive_int, 200),
+    "USAGE_BACKFILL_DAYS": (parse_positive_int, 90),
+    "USAGE_RETENTION_DAYS": (parse_non_negative_int, 90),
+    "EVENT_RETENTION_DAYS": (parse_non_negative_int, 30),
+}
+
+
+def load_config(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> dict:
+    """Read every setting from `environ`, apply `overrides`, and validate the result."""
+    config: dict[str, Any] = {}
+    for name, (parse, default) in SETTINGS.items():
+        raw = environ.get(name)
+        if raw is None or raw == "":
+            config[name] = default
+            continue
+        try:
+            config[name] = parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
+    config.update(overrides or {})
+    _derive(config)
+    _validate(config)
+    return config
+
+
+def _derive(config: dict) -> None:
+    """Fill the settings that follow from others, and the Flask names for ours."""
+    env = config["APP_ENV"]
+    config.setdefault("TESTING", env == "testing")
+    if config["LOG_FORMAT"] is None:
+        config["LOG_FORMAT"] = "json" if env == "production" else "text"
+    if env != "production" and not config["SECRET_KEY"]:
+        # Development and tests run without ceremony; production must set its own.
+        config["SECRET_KEY"] = "development-only-secret-key-do-not-deploy"
+    config.setdefault("SQLALCHEMY_DATABASE_URI", _sqlalchemy_url(config["DATABASE_URL"]))
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    config.setdefault("SESSION_COOKIE_SECURE", env == "production")
+    config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    config.setdefault("REMEMBER_COOKIE_SECURE", env == "production")
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    config.setdefault("ONCE_CONFIGURED", bool(config["ONCE_CLIENT_ID"]))
+
+
+def _sqlalchemy_url(url: str | None) -> str | None:
+    """Point plain postgres URLs at the psycopg 3 driver."""
+    if url is None:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _validate(config: dict) -> None:
+    """Refuse settings that cannot work, and weak ones in production."""
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if not config[name]:
+            raise ConfigError(f"{name} is required (`make demo` starts embedded servers for you)")
+    if config["ONCE_CLIENT_ID"] and not config["ONCE_CLIENT_SECRET"]:
+        raise ConfigError("ONCE_CLIENT_SECRET is required when ONCE_CLIENT_ID is set")
+    if config["APP_ENV"] != "production":
+        return
+    secret = config["SECRET_KEY"] or ""
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} random characters in"
+            ' production (python -c "import secrets; print(secrets.token_urlsafe(48))")'
+        )
+    if config["DEBUG"]:
+        raise ConfigError("DEBUG must be off in production")
+    if config["API_DOCS_ENABLED"]:
+        raise ConfigError("API_DOCS_ENABLED must be off in production")
+
+
+def config_from_environment(overrides: Mapping[str, Any] | None = None) -> dict:
+    """Load the configuration from the process environment (and `.env` in development)."""
+    if os.environ.get("APP_ENV", "development") == "development":
+        from dotenv import load_dotenv
+
+        load_dotenv()
+    return load_config(os.environ, overrides)

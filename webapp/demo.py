@@ -1,0 +1,125 @@
+"""`make demo`: run the whole of Simfleet on one machine, with nothing configured.
+
+Without DATABASE_URL / REDIS_URL it starts an embedded PostgreSQL and Redis with their data
+under instance/; without ONCE_CLIENT_ID it starts the 1NCE simulator and points the app at
+it. Then it migrates, makes sure the demo admin exists and runs web, worker and scheduler
+until Ctrl-C, which stops every process it started. A second run reuses the same data.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from webapp import ROOT, devstack
+
+INSTANCE = ROOT / "instance"
+WEB_ADDRESS = os.environ.get("DEMO_BIND", "127.0.0.1:8000")
+SIMULATOR_PORT = int(os.environ.get("DEMO_SIMULATOR_PORT", "8010"))
+SIMULATOR_SIMS = os.environ.get("DEMO_SIMS", "1000")
+DEMO_ADMIN = ("admin@example.com", "simfleet-demo")
+SIMULATOR_CREDENTIALS = ("simfleet-demo", "simfleet-demo-secret")
+
+
+class Demo:
+    """The processes of one demo run, stopped together."""
+
+    def __init__(self) -> None:
+        self.processes: list[subprocess.Popen] = []
+        self.env = dict(os.environ)
+        self.embedded_postgres: Path | None = None
+
+    def start(self, *args: str, name: str) -> subprocess.Popen:
+        """Start a child process in the demo's environment."""
+        process = subprocess.Popen(list(args), cwd=ROOT, env=self.env)
+        print(f"  started {name} (pid {process.pid})", flush=True)
+        self.processes.append(process)
+        return process
+
+    def flask(self, *args: str) -> None:
+        """Run a `flask --app wsgi` command to completion."""
+        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
+                       env=self.env, check=True)  # fmt: skip
+
+    def provide_services(self) -> None:
+        """Use the configured PostgreSQL, Redis and 1NCE account, or start local ones."""
+        if not self.env.get("DATABASE_URL"):
+            self.embedded_postgres = INSTANCE / "postgres"
+            self.env["DATABASE_URL"] = devstack.start_postgres(self.embedded_postgres, "simfleet")
+            print(f"  embedded PostgreSQL in {self.embedded_postgres}", flush=True)
+        if not self.env.get("REDIS_URL"):
+            redis, self.env["REDIS_URL"] = devstack.start_redis(INSTANCE / "redis")
+            self.processes.append(redis)
+            print(f"  embedded Redis at {self.env['REDIS_URL']}", flush=True)
+        if not self.env.get("ONCE_CLIENT_ID"):
+            self.start_simulator()
+
+    def start_simulator(self) -> None:
+        """Serve a simulated 1NCE account and point the app at it."""
+        client_id, secret = SIMULATOR_CREDENTIALS
+        self.start(
+            sys.executable, "-m", "flask", "--app", "wsgi", "simulator", "serve",
+            "--port", str(SIMULATOR_PORT), "--sims", SIMULATOR_SIMS, "--seed", "1",
+            "--client-id", client_id, "--client-secret", secret,
+            name=f"1NCE simulator with {SIMULATOR_SIMS} SIMs",
+        )  # fmt: skip
+        self.env.update(
+            ONCE_API_URL=f"http://127.0.0.1:{SIMULATOR_PORT}/management-api",
+            ONCE_CLIENT_ID=client_id,
+            ONCE_CLIENT_SECRET=secret,
+        )
+
+    def run(self) -> None:
+        """Start everything, print how to sign in, and wait for Ctrl-C."""
+        print("Starting Simfleet demo", flush=True)
+        self.env.setdefault("APP_ENV", "development")
+        self.provide_services()
+        self.flask("db", "upgrade")
+        email, password = DEMO_ADMIN
+        self.flask("users", "create", email, "--role", "admin", "--password", password,
+                   "--if-missing")  # fmt: skip
+        bin_dir = Path(sys.executable).parent
+        self.start(str(bin_dir / "gunicorn"), "--bind", WEB_ADDRESS, "wsgi:app", name="web")
+        self.start(sys.executable, "-m", "worker", name="worker")
+        self.start(sys.executable, "-m", "worker.scheduler", name="scheduler")
+        print(
+            f"\nSimfleet is running at http://{WEB_ADDRESS}/\n"
+            f"Sign in as {email} with password {password}\nPress Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while all(process.poll() is None for process in self.processes):
+            time.sleep(0.5)
+        failed = [p.args for p in self.processes if p.poll() is not None]
+        raise SystemExit(f"a demo process exited unexpectedly: {failed[0]}")
+
+    def stop(self) -> None:
+        """Stop every process this demo started, newest first, then embedded PostgreSQL."""
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+        for process in reversed(self.processes):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if self.embedded_postgres:
+            devstack.stop_postgres(self.embedded_postgres)
+        print("Simfleet demo stopped.", flush=True)
+
+
+def main() -> None:
+    """Entry point of `make demo`."""
+    demo = Demo()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        demo.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Error pages for people and JSON problems for machines."""
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+def wants_json() -> bool:
+    """True for API and health paths, or when the client prefers JSON over HTML."""
+    if request.path.startswith(("/api/", "/health")):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer HTTP errors with a page or an application/problem+json body."""
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        if wants_json():
+            body = {
+                "type": "about:blank",
+                "title": error.name,
+                "status": error.code,
+                "detail": error.description,
+            }
+            response = jsonify(body)
+            response.status_code = error.code
+            response.content_type = "application/problem+json"
+        else:
+            response = app.make_response(
+                (render_template("errors/error.html", error=error), error.code)
+            )
+        return response

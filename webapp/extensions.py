@@ -1,0 +1,50 @@
+"""Extension instances, created unbound and attached to an app in `create_app`."""
+
+import redis
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from htmx_flask import Htmx
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+htmx = Htmx()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class RedisConnection:
+    """One Redis connection pool per app, shared by the limiter's peers, RQ and caches."""
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["redis"] = redis.Redis.from_url(
+            app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5
+        )
+
+
+redis_connection = RedisConnection()
+
+
+def get_redis() -> redis.Redis:
+    """The current app's Redis client."""
+    return current_app.extensions["redis"]

@@ -1,0 +1,28 @@
+"""The audit log: who did what, when, from where. Rows are only ever appended."""
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+from webapp.models.base import utcnow
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_at", "at"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # The actor as shown in the log, kept even if the user is later removed.
+    actor: Mapped[str] = mapped_column(sa.String(254))
+    action: Mapped[str] = mapped_column(sa.String(64), index=True)
+    target: Mapped[str | None] = mapped_column(sa.String(254))
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

@@ -1,0 +1,58 @@
+"""People who sign in to the web UI, with one role each."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+from webapp.models.base import utcnow
+
+
+class Role(enum.StrEnum):
+    """What a user may do: viewers read, operators act on SIMs, admins also manage the app."""
+
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, minimum: "Role") -> bool:
+        """True when this role has at least the rights of `minimum`."""
+        return self.rank >= minimum.rank
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('viewer', 'operator', 'admin')", name="role_valid"),
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16), default=Role.VIEWER.value)
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    def can(self, minimum: Role | str) -> bool:
+        """True when the user's role has at least the rights of `minimum`."""
+        return self.role_enum.allows(Role(minimum))
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

@@ -1,0 +1,46 @@
+"""Health checks and the Prometheus scrape endpoint."""
+
+import hmac
+
+from flask import abort, current_app, jsonify, request
+
+from webapp.extensions import csrf, limiter
+from webapp.ops import bp
+from webapp.ops.services import readiness
+
+csrf.exempt(bp)
+limiter.exempt(bp)
+
+
+@bp.get("/health")
+def health():
+    """The app answers."""
+    return jsonify(status="ok")
+
+
+@bp.get("/health/live")
+def live():
+    """The process is alive (for container health checks; touches no dependency)."""
+    return jsonify(status="ok")
+
+
+@bp.get("/health/ready")
+def ready():
+    """200 only when PostgreSQL and Redis answer and the schema is at the migration head."""
+    ok, body = readiness()
+    return jsonify(body), 200 if ok else 503
+
+
+@bp.get("/metrics")
+@bp.get("/api/v1/metrics", endpoint="api_metrics")
+def metrics():
+    """Prometheus metrics, behind a bearer token when METRICS_TOKEN is set."""
+    token = current_app.config["METRICS_TOKEN"]
+    if token:
+        sent = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            abort(401)
+    body, content_type = current_app.extensions["metrics"].generate_metrics(
+        request.headers.get("Accept")
+    )
+    return body, 200, {"Content-Type": content_type, "Cache-Control": "no-store"}

@@ -1,0 +1,56 @@
+"""Enqueueing background jobs: queue, timeout, retry and dedupe decided in one place.
+
+Jobs are named by dotted path (`worker.jobs.heartbeat`), so the web side never imports the
+worker package. Enqueue only after the rows a job needs are committed.
+"""
+
+from dataclasses import dataclass
+
+from rq import Queue, Retry
+from rq.job import Job
+
+from webapp.extensions import get_redis
+
+QUEUES = ("sync", "actions", "default")
+ACTIVE_STATUSES = ("queued", "started", "deferred", "scheduled")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    queue: str = "default"
+    timeout: int = 300
+    retries: tuple[int, ...] = ()  # seconds to wait before each retry
+
+
+JOB_SPECS: dict[str, JobSpec] = {
+    "worker.jobs.heartbeat": JobSpec(queue="default", timeout=30),
+}
+
+
+def get_queue(name: str) -> Queue:
+    """The RQ queue called `name` on the app's Redis."""
+    if name not in QUEUES:
+        raise ValueError(f"unknown queue {name!r}")
+    return Queue(name, connection=get_redis())
+
+
+def enqueue(job_name: str, *args, dedupe_key: str | None = None, **kwargs) -> Job:
+    """Enqueue `job_name` with its declared queue, timeout and retries.
+
+    With `dedupe_key`, a job with that key that is still queued or running is returned
+    instead of enqueueing a second one.
+    """
+    spec = JOB_SPECS[job_name]
+    queue = get_queue(spec.queue)
+    if dedupe_key:
+        existing = Job.fetch_many([dedupe_key], connection=queue.connection)[0]
+        if existing is not None and existing.get_status() in ACTIVE_STATUSES:
+            return existing
+    return queue.enqueue_call(
+        job_name,
+        args=args,
+        kwargs=kwargs,
+        timeout=spec.timeout,
+        job_id=dedupe_key,
+        retry=Retry(max=len(spec.retries), interval=list(spec.retries)) if spec.retries else None,
+    )

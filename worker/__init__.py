@@ -1,0 +1,1 @@
+"""Background processes: the RQ worker, the scheduler and the jobs they run."""
