@@ -19,6 +19,8 @@ from webapp.extensions import db
 from webapp.models import Role
 from webapp.timeseries import timescaledb_loadable
 
+pytest_plugins = ["tests.fixtures_simulator"]
+
 TEST_DATABASE = "simfleet_test"
 
 

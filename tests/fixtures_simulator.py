@@ -1,0 +1,114 @@
+"""Pytest plugin: the local 1NCE simulator served over real HTTP on a free port."""
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer
+
+from webapp.simulator import create_simulator_app
+from webapp.simulator.server import make_simulator_server
+
+
+@dataclass
+class LiveSimulator:
+    """A running simulator: its URLs, app, fleet (ground truth) and control helpers."""
+
+    root_url: str
+    app: Flask
+    client_id: str
+    client_secret: str
+    _server: BaseWSGIServer = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        """Base URL of the Management API, e.g. http://127.0.0.1:PORT/management-api."""
+        return f"{self.root_url}/management-api"
+
+    @property
+    def fleet(self) -> Any:
+        """The simulator's ground-truth fleet model."""
+        return self.app.extensions["fleet"]
+
+    def token(self) -> str:
+        """Fetch a fresh access token with the configured client credentials."""
+        response = requests.post(
+            f"{self.url}/oauth/token",
+            json={"grant_type": "client_credentials"},
+            auth=(self.client_id, self.client_secret),
+            timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    def set_faults(self, **faults: Any) -> dict:
+        """Enable fault injection (error_rate, html_503_rate, empty_500_rate, slow_ms, ...)."""
+        response = requests.post(f"{self.root_url}/_sim/faults", json=faults, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def clear_faults(self) -> None:
+        """Switch all fault injection off."""
+        requests.delete(f"{self.root_url}/_sim/faults", timeout=10).raise_for_status()
+
+    def stats(self) -> dict:
+        """Request counters of the simulator (requests, by_endpoint, status_429, peak_rps...)."""
+        response = requests.get(f"{self.root_url}/_sim/stats", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def reset_stats(self) -> None:
+        """Zero the request counters."""
+        requests.post(f"{self.root_url}/_sim/stats/reset", timeout=10).raise_for_status()
+
+    def stop(self) -> None:
+        """Shut the server down and wait for its thread."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+def start_simulator(**options: Any) -> LiveSimulator:
+    """Serve `create_simulator_app(**options)` on a free local port in a background thread."""
+    app = create_simulator_app(**options)
+    server = make_simulator_server(app)
+    # A short poll interval keeps shutdown (and so fixture teardown) quick.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="1nce-simulator"
+    )
+    thread.daemon = True
+    thread.start()
+    return LiveSimulator(
+        root_url=f"http://127.0.0.1:{server.server_port}",
+        app=app,
+        client_id=options.get("client_id", "simfleet-demo"),
+        client_secret=options.get("client_secret", "simfleet-demo-secret"),
+        _server=server,
+        _thread=thread,
+    )
+
+
+@pytest.fixture
+def make_simulator() -> Iterator[Callable[..., LiveSimulator]]:
+    """Factory: start simulators with `create_simulator_app` options; all stop at teardown."""
+    started: list[LiveSimulator] = []
+
+    def make(**options: Any) -> LiveSimulator:
+        simulator = start_simulator(**options)
+        started.append(simulator)
+        return simulator
+
+    yield make
+    for simulator in started:
+        simulator.stop()
+
+
+@pytest.fixture
+def live_simulator(make_simulator) -> LiveSimulator:
+    """A small simulated fleet (200 SIMs, seed 7) with quick async writes (0.2 s)."""
+    return make_simulator(sims=200, seed=7, write_delay=0.2)

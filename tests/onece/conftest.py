@@ -1,0 +1,92 @@
+"""Fixtures of the 1NCE client tests: clients bound to a simulator, and a separate worker."""
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from webapp.onece import OnceClient, RetryPolicy
+
+# Quick retries keep failure tests short; the policy's shape is the production one.
+FAST_RETRY = RetryPolicy(retries=4, backoff=0.02, backoff_max=0.2)
+# A high rate on both sides keeps the suite quick; the pacing is the same at any rate.
+RATE = 50.0
+
+
+@pytest.fixture
+def make_client(redis) -> Callable[..., OnceClient]:
+    """Factory: a client for a simulator (fast retries, generous rate unless told otherwise)."""
+
+    def make(simulator, **options) -> OnceClient:
+        settings = {
+            "base_url": simulator.url,
+            "client_id": simulator.client_id,
+            "client_secret": simulator.client_secret,
+            "redis": redis,
+            "max_rps": RATE,
+            "token_rps": 20.0,
+            "catalog_rps": 20.0,
+            "retry": FAST_RETRY,
+        } | options
+        return OnceClient(**settings)
+
+    return make
+
+
+@pytest.fixture
+def simulator(make_simulator):
+    """A small simulated fleet (200 SIMs) limited to RATE calls per second, quick writes."""
+    return make_simulator(sims=200, seed=7, write_delay=0.2, rps=RATE)
+
+
+@pytest.fixture
+def api(make_client, simulator) -> OnceClient:
+    """A client of the small simulator."""
+    return make_client(simulator)
+
+
+class Worker:
+    """A started `tests.onece.worker` process, waiting for `go()`."""
+
+    def __init__(self, *args: str) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.onece.worker", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._process.stdout.readline().strip() == "ready"
+
+    def go(self) -> None:
+        """Let the worker start its calls."""
+        self._process.stdin.write("go\n")
+        self._process.stdin.flush()
+
+    def result(self, timeout: float = 60) -> list:
+        """Wait for the worker and return what it printed."""
+        out, _ = self._process.communicate(timeout=timeout)
+        assert self._process.returncode == 0
+        return json.loads(out.strip().splitlines()[-1])
+
+    def kill(self) -> None:
+        """Stop the worker if it still runs."""
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+
+@pytest.fixture
+def start_worker() -> Iterator[Callable[..., Worker]]:
+    """Factory: start worker processes; any still running are killed at teardown."""
+    workers: list[Worker] = []
+
+    def start(*args) -> Worker:
+        worker = Worker(*(str(arg) for arg in args))
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.kill()

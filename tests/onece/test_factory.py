@@ -1,0 +1,42 @@
+"""`get_client()`: one client per app, built from the app's configuration."""
+
+import pytest
+
+from webapp import create_app
+from webapp.onece import OnceClient, OnceNotConfigured, get_client
+
+
+def make_app(redis_url: str, **settings):
+    """An app that never touches its database (the client needs only Redis)."""
+    return create_app(
+        {
+            "APP_ENV": "testing",
+            "DATABASE_URL": "postgresql://simfleet@127.0.0.1:9/unused",
+            "REDIS_URL": redis_url,
+            **settings,
+        }
+    )
+
+
+def test_get_client_is_built_once_from_the_config(redis, redis_url, simulator):
+    app = make_app(
+        redis_url,
+        ONCE_API_URL=simulator.url,
+        ONCE_CLIENT_ID=simulator.client_id,
+        ONCE_CLIENT_SECRET=simulator.client_secret,
+        ONCE_MAX_RPS=50.0,
+    )
+    iccid = simulator.fleet.iccids()[0]
+    with app.app_context():
+        client = get_client()
+        assert isinstance(client, OnceClient) and get_client() is client
+        assert client.base_url == simulator.url
+        assert client.get_sim(iccid).iccid == iccid
+
+
+def test_get_client_without_credentials_says_so(redis_url):
+    with (
+        make_app(redis_url).app_context(),
+        pytest.raises(OnceNotConfigured, match="ONCE_CLIENT_ID"),
+    ):
+        get_client()

@@ -1,0 +1,79 @@
+"""The OAuth token: fetched once, shared through Redis, refreshed on expiry and on 401."""
+
+import logging
+import threading
+import time
+
+import pytest
+
+from webapp.onece import OnceAuthError
+
+
+def first_iccid(simulator) -> str:
+    return simulator.fleet.iccids()[0]
+
+
+def test_clients_and_threads_share_one_token(make_client, simulator):
+    iccid = first_iccid(simulator)
+    clients = [make_client(simulator) for _ in range(3)]
+    threads = [
+        threading.Thread(target=client.get_sim, args=(iccid,))
+        for client in clients
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert simulator.stats()["token_requests"] == 1
+
+
+def test_token_is_refreshed_before_it_expires(make_client, make_simulator):
+    simulator = make_simulator(sims=20, token_ttl=2)
+    api = make_client(simulator)
+    iccid = first_iccid(simulator)
+    deadline = time.monotonic() + 3.5
+    while time.monotonic() < deadline:
+        api.get_sim(iccid)
+        time.sleep(0.1)
+    stats = simulator.stats()
+    assert stats["token_requests"] >= 2
+    assert stats["by_status"].get("401", 0) == 0
+
+
+def test_a_rejected_token_is_renewed_once(api, simulator):
+    iccid = first_iccid(simulator)
+    api.get_sim(iccid)
+    simulator.set_faults(invalidate_tokens=True)
+    assert api.get_sim(iccid).iccid == iccid
+    assert simulator.stats()["token_requests"] == 2
+
+
+def test_concurrent_renewals_collapse_into_one(make_client, simulator):
+    iccid = first_iccid(simulator)
+    clients = [make_client(simulator) for _ in range(6)]
+    clients[0].get_sim(iccid)
+    simulator.set_faults(invalidate_tokens=True)
+    barrier = threading.Barrier(len(clients))
+
+    def call(client) -> None:
+        barrier.wait()
+        client.get_sim(iccid)
+
+    threads = [threading.Thread(target=call, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert simulator.stats()["token_requests"] == 2
+
+
+def test_bad_credentials_fail_clearly_without_leaking_them(make_client, simulator, caplog):
+    secret = "not-the-right-secret-4711"
+    api = make_client(simulator, client_secret=secret)
+    with caplog.at_level(logging.DEBUG), pytest.raises(OnceAuthError) as caught:
+        api.get_sim(first_iccid(simulator))
+    assert caught.value.status == 400 and caught.value.endpoint == "POST /oauth/token"
+    assert secret not in str(caught.value) and secret not in repr(api)
+    assert secret not in caplog.text
+    assert simulator.stats()["token_requests"] == 1

@@ -1,0 +1,59 @@
+"""Typed errors of the 1NCE client; each names the endpoint (templated path) and HTTP status."""
+
+
+class OnceError(Exception):
+    """A 1NCE call failed; `endpoint` is the templated path, `status` the HTTP status or None."""
+
+    def __init__(self, message: str, *, endpoint: str = "", status: int | None = None) -> None:
+        self.endpoint = endpoint
+        self.status = status
+        self.message = message
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = self.endpoint or "1NCE"
+        status = f" (HTTP {self.status})" if self.status is not None else ""
+        return f"{where}{status}: {self.message}"
+
+
+class OnceNotConfigured(OnceError):
+    """The app has no 1NCE credentials configured."""
+
+
+class OnceAuthError(OnceError):
+    """The credentials were refused, or a fresh token was still rejected."""
+
+
+class OnceNotFound(OnceError):
+    """The SIM (or other resource) does not exist: a 404, or 1NCE's 200 with an empty body."""
+
+
+class OnceRejected(OnceError):
+    """1NCE refused the request as invalid (400, 403, 409, 422, ...); retrying will not help."""
+
+
+class OnceRateLimited(OnceError):
+    """1NCE kept answering 429 after every retry; `retry_after` is its hint in seconds, if any."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str = "",
+        status: int | None = 429,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, endpoint=endpoint, status=status)
+
+
+class OnceUnavailable(OnceError):
+    """1NCE could not be reached or kept failing (5xx, HTML outage pages) after every retry."""
+
+
+class OnceTimeout(OnceUnavailable):
+    """1NCE did not answer within the connect or read timeout, after every retry."""
+
+
+class OnceMalformedResponse(OnceError):
+    """The response body is not what the endpoint returns; nothing of it is used."""

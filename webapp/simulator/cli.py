@@ -1,0 +1,57 @@
+"""`flask simulator serve`: run the local 1NCE API."""
+
+import click
+from flask.cli import AppGroup
+
+from webapp.simulator import create_simulator_app
+from webapp.simulator.server import make_simulator_server
+
+simulator_cli = AppGroup("simulator", help="Run the local 1NCE Management API simulator.")
+
+
+@simulator_cli.command("serve", with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8010, show_default=True, type=int, help="Port to listen on.")
+@click.option("--sims", default=1000, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=1, show_default=True, type=int, help="Fleet seed.")
+@click.option("--client-id", default="simfleet-demo", show_default=True)
+@click.option("--client-secret", default="simfleet-demo-secret", show_default=True)
+@click.option(
+    "--rps", default=10.0, show_default=True, type=float, help="/sims limit per client (0: off)."
+)
+@click.option(
+    "--write-delay", default=2.0, show_default=True, type=float, help="Seconds until writes apply."
+)
+@click.option("--access-log/--no-access-log", default=False, help="Log every request.")
+def serve(
+    host: str,
+    port: int,
+    sims: int,
+    seed: int,
+    client_id: str,
+    client_secret: str,
+    rps: float,
+    write_delay: float,
+    access_log: bool,
+) -> None:
+    """Serve the simulator until interrupted."""
+    app = create_simulator_app(
+        sims=sims,
+        seed=seed,
+        client_id=client_id,
+        client_secret=client_secret,
+        rps=rps,
+        write_delay=write_delay,
+    )
+    server = make_simulator_server(app, host, port, access_log=access_log)
+    click.echo(
+        f"1NCE simulator: {sims} SIMs (seed {seed}), {rps:g} req/s per client, "
+        f"http://{host}:{server.server_port}/management-api (client id {client_id})",
+        err=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
