@@ -14,6 +14,8 @@ ROUTES = [
     ("POST", "/admin/users", "admin"),
     ("POST", "/admin/users/1", "admin"),
     ("POST", "/logout", "viewer"),
+    ("GET", "/sync", "operator"),
+    ("POST", "/sync/inventory", "operator"),
 ]
 ROLES = ["anonymous", "viewer", "operator", "admin"]
 RANK = {role: rank for rank, role in enumerate(ROLES)}

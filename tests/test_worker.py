@@ -1,17 +1,17 @@
 """Real RQ workers and the scheduler: the heartbeat proves the chain end to end."""
 
-from rq import Worker
 from rq_scheduler import Scheduler
 
 from webapp.extensions import get_redis
 from webapp.ops.services import get_heartbeat
 from webapp.tasks import QUEUES, enqueue, get_queue
+from worker import AppWorker
 from worker.scheduler import periodic_jobs, register_periodic_jobs
 
 
 def run_worker_until_idle() -> None:
     """A real worker (forking a work horse per job) that stops when the queues are empty."""
-    Worker([get_queue(name) for name in QUEUES], connection=get_redis()).work(burst=True)
+    AppWorker([get_queue(name) for name in QUEUES], connection=get_redis()).work(burst=True)
 
 
 def test_heartbeat_job_runs_on_a_worker(client):
@@ -34,18 +34,27 @@ def test_enqueue_dedupes_by_key(app):
 def test_scheduler_registration_is_idempotent(app):
     scheduler = Scheduler(connection=get_redis())
     jobs = periodic_jobs(app)
-    assert jobs == {"worker.jobs.heartbeat": 60}
     register_periodic_jobs(scheduler, jobs)
     register_periodic_jobs(scheduler, jobs)
-    scheduled = list(scheduler.get_jobs())
-    assert [job.id for job in scheduled] == ["periodic-worker-jobs-heartbeat"]
-    assert scheduled[0].meta["interval"] == 60
+    scheduled = {job.id: job.meta["interval"] for job in scheduler.get_jobs()}
+    assert scheduled == {
+        "periodic-worker-jobs-heartbeat": 60,
+        "periodic-worker-jobs-enforce_retention": 86400,
+    }
+
+
+def test_sync_kinds_are_scheduled_when_1nce_is_configured(make_app):
+    app = make_app(ONCE_CLIENT_ID="id", ONCE_CLIENT_SECRET="secret", SYNC_EVENTS_MINUTES=0)
+    intervals = {job.id: job.seconds for job in periodic_jobs(app)}
+    assert intervals["periodic-worker-jobs-sync_start-inventory"] == 15 * 60
+    assert intervals["periodic-worker-jobs-sync_start-usage"] == 30 * 60
+    assert "periodic-worker-jobs-sync_start-events" not in intervals
 
 
 def test_scheduler_drops_jobs_no_longer_configured(app):
     scheduler = Scheduler(connection=get_redis())
-    register_periodic_jobs(scheduler, {"worker.jobs.heartbeat": 60})
-    register_periodic_jobs(scheduler, {})
+    register_periodic_jobs(scheduler, periodic_jobs(app))
+    register_periodic_jobs(scheduler, [])
     assert list(scheduler.get_jobs()) == []
 
 

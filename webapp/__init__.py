@@ -21,6 +21,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)
+    register_templates(app)
     register_errors(app)
     register_request_hooks(app)
     register_commands(app)
@@ -59,9 +60,17 @@ def register_blueprints(app: Flask) -> None:
     from webapp.fleet import bp as fleet_bp
     from webapp.ops import bp as ops_bp
     from webapp.sims import bp as sims_bp
+    from webapp.sync import bp as sync_bp
 
-    for blueprint in (auth_bp, fleet_bp, sims_bp, alerts_bp, admin_bp, ops_bp):
+    for blueprint in (auth_bp, fleet_bp, sims_bp, alerts_bp, sync_bp, admin_bp, ops_bp):
         app.register_blueprint(blueprint)
+
+
+def register_templates(app: Flask) -> None:
+    """Template filters shared by every page."""
+    from webapp.pages import register_template_helpers
+
+    register_template_helpers(app)
 
 
 def register_errors(app: Flask) -> None:
@@ -84,6 +93,7 @@ def register_commands(app: Flask) -> None:
     """Add the `flask --app wsgi ...` command groups."""
     from webapp.cli import apikeys_cli, users_cli
     from webapp.simulator.cli import simulator_cli
+    from webapp.sync.cli import sync_cli
 
-    for group in (users_cli, apikeys_cli, simulator_cli):
+    for group in (users_cli, apikeys_cli, sync_cli, simulator_cli):
         app.cli.add_command(group)

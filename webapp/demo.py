@@ -21,6 +21,10 @@ SIMULATOR_PORT = int(os.environ.get("DEMO_SIMULATOR_PORT", "8010"))
 SIMULATOR_SIMS = os.environ.get("DEMO_SIMS", "1000")
 DEMO_ADMIN = ("admin@example.com", "simfleet-demo")
 SIMULATOR_CREDENTIALS = ("simfleet-demo", "simfleet-demo-secret")
+# The simulator is no real 1NCE: let it answer faster than 1NCE's 10 requests per second so
+# a new demo fleet fills within a minute or two. Real accounts keep ONCE_MAX_RPS at 8.
+SIMULATOR_RPS = 50
+DEMO_MAX_RPS = "40"
 
 
 class Demo:
@@ -62,7 +66,7 @@ class Demo:
         self.start(
             sys.executable, "-m", "flask", "--app", "wsgi", "simulator", "serve",
             "--port", str(SIMULATOR_PORT), "--sims", SIMULATOR_SIMS, "--seed", "1",
-            "--client-id", client_id, "--client-secret", secret,
+            "--client-id", client_id, "--client-secret", secret, "--rps", str(SIMULATOR_RPS),
             name=f"1NCE simulator with {SIMULATOR_SIMS} SIMs",
         )  # fmt: skip
         self.env.update(
@@ -70,6 +74,7 @@ class Demo:
             ONCE_CLIENT_ID=client_id,
             ONCE_CLIENT_SECRET=secret,
         )
+        self.env.setdefault("ONCE_MAX_RPS", DEMO_MAX_RPS)
 
     def run(self) -> None:
         """Start everything, print how to sign in, and wait for Ctrl-C."""

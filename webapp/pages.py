@@ -1,6 +1,8 @@
 """The one place that decides between a full page and an HTMX partial."""
 
-from flask import make_response, redirect, render_template
+from datetime import UTC, datetime
+
+from flask import Flask, make_response, redirect, render_template
 from htmx_flask import request
 
 
@@ -24,3 +26,22 @@ def redirect_after_post(location: str):
         response.headers["HX-Redirect"] = location
         return response
     return redirect(location, 303)
+
+
+def timeago(moment: datetime | None, now: datetime | None = None) -> str:
+    """A moment as people say it: "just now", "12 min ago", "3 h ago", "5 days ago"."""
+    if moment is None:
+        return "never"
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    if seconds < 0:
+        return "in the future"
+    for limit, unit, size in ((60, None, 1), (3600, "min", 60), (86400, "h", 3600)):
+        if seconds < limit:
+            return "just now" if unit is None else f"{int(seconds // size)} {unit} ago"
+    days = int(seconds // 86400)
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters the templates share."""
+    app.add_template_filter(timeago)

@@ -24,6 +24,11 @@ class JobSpec:
 
 JOB_SPECS: dict[str, JobSpec] = {
     "worker.jobs.heartbeat": JobSpec(queue="default", timeout=30),
+    # An inventory pass of 100,000 SIMs is 1,000 paced calls; give it room, retry later.
+    "worker.jobs.sync_start": JobSpec(queue="sync", timeout=3600, retries=(60, 300)),
+    # A chunk is atomic, so a retry redoes exactly the chunk that failed.
+    "worker.jobs.sync_chunk": JobSpec(queue="sync", timeout=900, retries=(30, 120, 300)),
+    "worker.jobs.enforce_retention": JobSpec(queue="default", timeout=3600),
 }
 
 

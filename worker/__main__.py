@@ -2,11 +2,10 @@
 
 import logging
 
-from rq import Worker
-
 from webapp import create_app
 from webapp.extensions import get_redis
 from webapp.tasks import QUEUES, get_queue
+from worker import AppWorker
 
 log = logging.getLogger("simfleet.worker")
 
@@ -17,7 +16,7 @@ def main() -> None:
     # Jobs run in a forked work horse that inherits this app context.
     with app.app_context():
         queues = [get_queue(name) for name in QUEUES]
-        worker = Worker(queues, connection=get_redis())
+        worker = AppWorker(queues, connection=get_redis())
         log.info("worker %s listening on %s", worker.name, ", ".join(QUEUES))
         worker.work(logging_level=app.config["LOG_LEVEL"])
 

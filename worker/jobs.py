@@ -1,8 +1,48 @@
 """Job functions. Thin: primitives in, a service does the work, one commit."""
 
+import logging
+
+from rq import get_current_job
+
+from webapp.onece import get_client
 from webapp.ops.services import record_heartbeat
+from webapp.sync import services as sync
+from webapp.sync.retention import enforce_retention as drop_expired
+from webapp.tasks import enqueue
+
+log = logging.getLogger("simfleet.jobs")
 
 
 def heartbeat() -> str:
     """Record that a worker is alive; /health/ready and the dashboard show the beat."""
     return record_heartbeat().isoformat()
+
+
+def sync_start(kind: str) -> int | None:
+    """Start a sync run: the inventory runs here, per-SIM kinds fan out into chunk jobs."""
+    try:
+        if kind == "inventory":
+            return sync.run_inventory(client=get_client()).id
+        run, chunks = sync.plan_run(kind=kind)
+    except sync.SyncBusy as exc:
+        log.info("sync %s not started: %s", kind, exc)
+        return None
+    for iccids in chunks:
+        enqueue("worker.jobs.sync_chunk", run.id, kind, iccids)
+    return run.id
+
+
+def sync_chunk(run_id: int, kind: str, iccids: list[str]) -> bool:
+    """Refresh one chunk of SIMs; after the last retry a failure is counted against the run."""
+    try:
+        return sync.sync_chunk(run_id=run_id, kind=kind, iccids=iccids, client=get_client())
+    except Exception as exc:
+        job = get_current_job()
+        if job is None or not job.retries_left:
+            sync.fail_chunk(run_id=run_id, kind=kind, iccids=iccids, error=repr(exc))
+        raise
+
+
+def enforce_retention() -> dict[str, int]:
+    """Drop usage and events older than the configured retention."""
+    return drop_expired()

@@ -5,6 +5,7 @@ Registration is idempotent: every periodic job has a fixed id, so restarting the
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Flask
@@ -12,42 +13,62 @@ from rq_scheduler import Scheduler
 
 from webapp import create_app
 from webapp.extensions import get_redis
+from webapp.sync.services import KINDS
 from webapp.tasks import JOB_SPECS
 
 log = logging.getLogger("simfleet.scheduler")
 PERIODIC_PREFIX = "periodic-"
+RETENTION_SECONDS = 24 * 3600
 
 
-def periodic_job_id(name: str) -> str:
-    """A fixed id per periodic job (RQ ids allow letters, digits, '_' and '-')."""
-    return PERIODIC_PREFIX + name.replace(".", "-")
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job the scheduler enqueues every `seconds`, under a fixed id."""
+
+    func: str
+    args: tuple = ()
+    seconds: int = 60
+
+    @property
+    def id(self) -> str:
+        """A fixed id per job and arguments (RQ ids allow letters, digits, '_' and '-')."""
+        return PERIODIC_PREFIX + "-".join([self.func, *map(str, self.args)]).replace(".", "-")
 
 
-def periodic_jobs(app: Flask) -> dict[str, int]:
-    """Job name -> interval in seconds, from configuration; 0 disables a job."""
-    jobs = {"worker.jobs.heartbeat": app.config["HEARTBEAT_SECONDS"]}
-    return {name: seconds for name, seconds in jobs.items() if seconds}
+def periodic_jobs(app: Flask) -> list[PeriodicJob]:
+    """The periodic jobs from configuration; an interval of 0 disables a job."""
+    config = app.config
+    jobs = [PeriodicJob("worker.jobs.heartbeat", seconds=config["HEARTBEAT_SECONDS"])]
+    if config["ONCE_CONFIGURED"]:
+        jobs += [
+            PeriodicJob(
+                "worker.jobs.sync_start", (kind,), config[f"SYNC_{kind.upper()}_MINUTES"] * 60
+            )
+            for kind in KINDS
+        ]
+    jobs.append(PeriodicJob("worker.jobs.enforce_retention", seconds=RETENTION_SECONDS))
+    return [job for job in jobs if job.seconds]
 
 
-def register_periodic_jobs(scheduler: Scheduler, jobs: dict[str, int]) -> list[str]:
+def register_periodic_jobs(scheduler: Scheduler, jobs: list[PeriodicJob]) -> list[str]:
     """Make the scheduler hold exactly `jobs`, each once; return the registered ids."""
-    wanted = {periodic_job_id(name): (name, seconds) for name, seconds in jobs.items()}
     for job in scheduler.get_jobs():
         if job.id.startswith(PERIODIC_PREFIX):
             scheduler.cancel(job)
-    for job_id, (name, seconds) in wanted.items():
-        spec = JOB_SPECS[name]
+    for job in jobs:
+        spec = JOB_SPECS[job.func]
         scheduler.schedule(
             scheduled_time=datetime.now(UTC),
-            func=name,
-            interval=seconds,
+            func=job.func,
+            args=job.args,
+            interval=job.seconds,
             repeat=None,
-            id=job_id,
+            id=job.id,
             queue_name=spec.queue,
             timeout=spec.timeout,
-            result_ttl=max(seconds * 2, 600),
+            result_ttl=max(job.seconds * 2, 600),
         )
-    return sorted(wanted)
+    return sorted(job.id for job in jobs)
 
 
 def main() -> None:

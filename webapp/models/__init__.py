@@ -1,7 +1,24 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from webapp.models.account import ProviderAccount
 from webapp.models.apikey import ApiKey
 from webapp.models.audit import AuditEvent
+from webapp.models.sim import Sim, SimChange
+from webapp.models.sync import SyncRun
+from webapp.models.usage import FleetUsageDay, QuotaSample, SimEvent, UsageDay
 from webapp.models.user import Role, User
 
-__all__ = ["ApiKey", "AuditEvent", "Role", "User"]
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "FleetUsageDay",
+    "ProviderAccount",
+    "QuotaSample",
+    "Role",
+    "Sim",
+    "SimChange",
+    "SimEvent",
+    "SyncRun",
+    "UsageDay",
+    "User",
+]

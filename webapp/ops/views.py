@@ -3,10 +3,12 @@
 import hmac
 
 from flask import abort, current_app, jsonify, request
+from prometheus_client import CollectorRegistry, generate_latest
 
 from webapp.extensions import csrf, limiter
 from webapp.ops import bp
 from webapp.ops.services import readiness
+from webapp.sync.metrics import SyncCollector
 
 csrf.exempt(bp)
 limiter.exempt(bp)
@@ -43,4 +45,7 @@ def metrics():
     body, content_type = current_app.extensions["metrics"].generate_metrics(
         request.headers.get("Accept")
     )
+    state = CollectorRegistry(auto_describe=False)
+    state.register(SyncCollector())
+    body = body + generate_latest(state).decode()
     return body, 200, {"Content-Type": content_type, "Cache-Control": "no-store"}

@@ -1,0 +1,58 @@
+"""Fixtures of the sync tests: an app pointed at a live simulator, and its client."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from webapp.onece import OnceClient, RetryPolicy
+
+RATE = 100.0
+
+
+class FrozenClock:
+    """A clock that stands still until moved, so ground truth does not drift mid-test."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    """The simulator's clock: noon today, UTC."""
+    return FrozenClock()
+
+
+@pytest.fixture
+def fleet_simulator(make_simulator, clock):
+    """A 60-SIM simulated fleet on a frozen clock, generous rate, quick writes."""
+    return make_simulator(sims=60, seed=11, write_delay=0.1, rps=RATE, now=clock)
+
+
+@pytest.fixture
+def settings(settings, fleet_simulator):
+    """Point the app at the simulator; small chunks so a run has several."""
+    settings.update(
+        ONCE_API_URL=fleet_simulator.url,
+        ONCE_CLIENT_ID=fleet_simulator.client_id,
+        ONCE_CLIENT_SECRET=fleet_simulator.client_secret,
+        ONCE_MAX_RPS=RATE,
+        SYNC_CHUNK_SIMS=25,
+    )
+    return settings
+
+
+@pytest.fixture
+def once(app, fleet_simulator, redis):
+    """A client of the simulator like the app's, with quick retries to keep tests short."""
+    return OnceClient(
+        base_url=fleet_simulator.url,
+        client_id=fleet_simulator.client_id,
+        client_secret=fleet_simulator.client_secret,
+        redis=redis,
+        max_rps=RATE,
+        token_rps=20.0,
+        retry=RetryPolicy(retries=4, backoff=0.02, backoff_max=0.2),
+    )

@@ -1,0 +1,126 @@
+"""A full sync of a simulated fleet equals the simulator's ground truth; re-syncs follow it."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import FleetUsageDay, Sim, SimChange, SimEvent, SyncRun, UsageDay
+from webapp.sync.runs import run_lock
+from webapp.sync.services import KINDS, SyncBusy, run_now
+
+MB = Decimal("0.000001")
+
+
+def sync_all(once):
+    return {kind: run_now(kind=kind, client=once) for kind in KINDS}
+
+
+def stored_sims() -> dict[str, Sim]:
+    return {sim.iccid: sim for sim in db.session.scalars(sa.select(Sim))}
+
+
+def test_full_sync_matches_ground_truth(app, once, fleet_simulator):
+    runs = sync_all(once)
+    assert {kind: run.outcome for kind, run in runs.items()} == dict.fromkeys(KINDS, "success")
+    fleet = fleet_simulator.fleet
+    sims = stored_sims()
+    assert set(sims) == set(fleet.iccids())
+    today = datetime.now(UTC).date()
+    start = today - timedelta(days=app.config["USAGE_BACKFILL_DAYS"] - 1)
+    for iccid in fleet.iccids():
+        truth, stored = fleet.sim(iccid), sims[iccid]
+        assert (stored.status, stored.label, stored.imei, stored.imsi, stored.msisdn) == (
+            truth.status,
+            truth.label,
+            truth.imei,
+            truth.imsi,
+            truth.msisdn,
+        )
+        data_quota = fleet.data_quota(iccid)
+        assert stored.data_remaining_mb == data_quota.volume.quantize(MB)
+        assert stored.sms_remaining == int(fleet.sms_quota(iccid).volume)
+        usage = {
+            (row.day, row.data_rx_mb, row.data_tx_mb, row.sms_mo, row.sms_mt)
+            for row in db.session.scalars(sa.select(UsageDay).where(UsageDay.iccid == iccid))
+        }
+        expected = {
+            (u.day, u.data_rx.quantize(MB), u.data_tx.quantize(MB), u.sms_mo, u.sms_mt)
+            for u in fleet.usage(iccid, start, today)
+        }
+        assert usage == expected
+        stored_events = db.session.scalar(
+            sa.select(sa.func.count()).select_from(SimEvent).where(SimEvent.iccid == iccid)
+        )
+        floor = datetime.now(UTC) - timedelta(days=app.config["EVENT_RETENTION_DAYS"])
+        assert stored_events == len([e for e in fleet.events(iccid) if e.timestamp >= floor])
+        assert stored.connectivity_status == fleet.connectivity(iccid).status
+
+
+def test_rollup_equals_the_raw_rows(app, once):
+    sync_all(once)
+    raw = dict(
+        db.session.execute(
+            sa.select(
+                UsageDay.day, sa.func.sum(UsageDay.data_rx_mb + UsageDay.data_tx_mb)
+            ).group_by(UsageDay.day)
+        ).all()
+    )
+    rollup = dict(
+        db.session.execute(
+            sa.select(FleetUsageDay.day, FleetUsageDay.data_rx_mb + FleetUsageDay.data_tx_mb)
+        ).all()
+    )
+    assert rollup == raw
+
+
+def test_resync_is_idempotent(app, once):
+    sync_all(once)
+    before = db.session.execute(sa.select(UsageDay.iccid, UsageDay.day, UsageDay.data_rx_mb)).all()
+    runs = sync_all(once)
+    after = db.session.execute(sa.select(UsageDay.iccid, UsageDay.day, UsageDay.data_rx_mb)).all()
+    assert sorted(before) == sorted(after)
+    assert runs["usage"].outcome == "success"
+    assert runs["events"].rows == 0
+
+
+def test_resync_follows_changes(app, once, fleet_simulator, clock):
+    sync_all(once)
+    fleet = fleet_simulator.fleet
+    iccids = fleet.iccids()
+    flipped = "Disabled" if fleet.sim(iccids[0]).status == "Enabled" else "Enabled"
+    fleet.update_sim(iccids[0], status=flipped)
+    fleet.remove_sim(iccids[1])
+    (added,) = fleet.add_sims(1)
+    clock.now += timedelta(hours=3)
+    run_now(kind="inventory", client=once)
+    sims = stored_sims()
+    assert sims[iccids[0]].status == fleet.sim(iccids[0]).status
+    assert sims[iccids[1]].removed_at is not None
+    assert added in sims
+    changes = {(c.iccid, c.field) for c in db.session.scalars(sa.select(SimChange))}
+    assert {(iccids[0], "status"), (iccids[1], "removed"), (added, "added")} <= changes
+    usage = run_now(kind="usage", client=once)
+    # The changed and the new SIM come first in the plan.
+    assert usage.outcome == "success"
+    assert db.session.get(Sim, added).usage_synced_at is not None
+
+
+def test_a_kind_never_runs_twice_at_once(app, once):
+    lock = run_lock("usage", timeout=60)
+    assert lock.acquire()
+    with pytest.raises(SyncBusy):
+        run_now(kind="usage", client=once)
+    lock.release()
+
+
+def test_runs_are_recorded(app, once):
+    sync_all(once)
+    runs = db.session.scalars(sa.select(SyncRun).order_by(SyncRun.id)).all()
+    assert [run.kind for run in runs] == list(KINDS)
+    usage = runs[1]
+    assert usage.chunks_total == usage.chunks_done == 3
+    assert usage.calls == 60
+    assert usage.finished_at is not None

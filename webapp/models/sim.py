@@ -1,0 +1,99 @@
+"""SIMs: the 1NCE inventory plus the latest quota and connectivity values, denormalised so
+that every filter of the inventory page is one indexed query."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+from webapp.models.base import utcnow
+
+MB = sa.Numeric(18, 6)
+SEARCHABLE = ("iccid", "imsi", "msisdn", "imei", "label")
+
+
+class Sim(db.Model):
+    __tablename__ = "sims"
+    __table_args__ = (
+        sa.Index("ix_sims_account_status", "account_id", "status"),
+        sa.Index("ix_sims_data_quota_state", "data_quota_state"),
+        sa.Index("ix_sims_online", "online"),
+        sa.Index("ix_sims_last_seen_at", "last_seen_at"),
+        sa.Index("ix_sims_country", "country"),
+        sa.Index("ix_sims_operator", "operator"),
+        sa.Index("ix_sims_data_exhausted_on", "data_exhausted_on"),
+        sa.Index("ix_sims_ip_address", "ip_address"),
+        *(
+            sa.Index(
+                f"ix_sims_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            )
+            for column in SEARCHABLE
+        ),
+    )
+
+    iccid: Mapped[str] = mapped_column(sa.String(22), primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("provider_accounts.id"))
+    # Inventory, as 1NCE reports it.
+    imsi: Mapped[str | None] = mapped_column(sa.String(20))
+    msisdn: Mapped[str | None] = mapped_column(sa.String(20))
+    imei: Mapped[str | None] = mapped_column(sa.String(20))
+    imei_lock: Mapped[bool | None]
+    status: Mapped[str | None] = mapped_column(sa.String(32))
+    label: Mapped[str | None] = mapped_column(sa.String(255))
+    ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+    activation_date: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    current_imsi: Mapped[str | None] = mapped_column(sa.String(20))
+    # The quota buckets of the inventory: 0 more than 20 % left, 1 less, 2 none.
+    data_quota_state: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    sms_quota_state: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    # Latest quotas.
+    data_remaining_mb: Mapped[Decimal | None] = mapped_column(MB)
+    data_total_mb: Mapped[Decimal | None] = mapped_column(MB)
+    data_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    sms_remaining: Mapped[int | None]
+    sms_total: Mapped[int | None]
+    sms_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Latest connectivity.
+    connectivity_status: Mapped[str | None] = mapped_column(sa.String(32))
+    online: Mapped[bool | None]
+    last_seen_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    operator: Mapped[str | None] = mapped_column(sa.String(100))
+    country: Mapped[str | None] = mapped_column(sa.String(100))
+    rat: Mapped[str | None] = mapped_column(sa.String(16))
+    # Usage figures kept current at ingest, for the computed columns and the forecast.
+    avg_daily_mb_7d: Mapped[Decimal | None] = mapped_column(MB)
+    avg_daily_mb_30d: Mapped[Decimal | None] = mapped_column(MB)
+    last_traffic_on: Mapped[date | None]
+    data_exhausted_on: Mapped[date | None]
+    # Freshness: when each kind of data was last synced for this SIM.
+    first_seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    inventory_synced_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    usage_synced_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    usage_synced_through: Mapped[date | None]
+    quotas_synced_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    events_synced_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    latest_event_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    connectivity_synced_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Set when the SIM was changed by the inventory sync and not yet refreshed per SIM.
+    changed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Set when the SIM no longer appears in 1NCE's inventory.
+    removed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class SimChange(db.Model):
+    """A change the inventory sync noticed: status, label, IMEI, quota bucket, added, removed."""
+
+    __tablename__ = "sim_changes"
+    __table_args__ = (sa.Index("ix_sim_changes_iccid_at", "iccid", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    iccid: Mapped[str] = mapped_column(sa.String(22))
+    changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    field: Mapped[str] = mapped_column(sa.String(32))
+    old_value: Mapped[str | None] = mapped_column(sa.String(255))
+    new_value: Mapped[str | None] = mapped_column(sa.String(255))

@@ -1,0 +1,48 @@
+"""Sync runs: one row per run of a sync kind, with its counters and outcome."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+from webapp.models.base import utcnow
+
+SYNC_KINDS = ("inventory", "usage", "quotas", "events", "connectivity")
+OUTCOMES = ("running", "success", "partial", "failed", "skipped")
+
+
+class SyncRun(db.Model):
+    __tablename__ = "sync_runs"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind IN ('inventory', 'usage', 'quotas', 'events', 'connectivity')", name="kind_valid"
+        ),
+        sa.CheckConstraint(
+            "outcome IN ('running', 'success', 'partial', 'failed', 'skipped')",
+            name="outcome_valid",
+        ),
+        sa.Index("ix_sync_runs_kind_started_at", "kind", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("provider_accounts.id"))
+    started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(sa.String(16), default="running")
+    sims_planned: Mapped[int] = mapped_column(default=0)
+    sims_done: Mapped[int] = mapped_column(default=0)
+    chunks_total: Mapped[int] = mapped_column(default=0)
+    chunks_done: Mapped[int] = mapped_column(default=0)
+    calls: Mapped[int] = mapped_column(default=0)
+    rows: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+    error_message: Mapped[str | None] = mapped_column(sa.Text)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """How long the run took, once finished."""
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

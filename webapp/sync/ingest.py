@@ -1,0 +1,384 @@
+"""Set-based writes of what the sync fetched: COPY into a temporary table, then one
+`INSERT ... ON CONFLICT` per batch. Never a loop of ORM objects."""
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models.base import utcnow
+from webapp.onece import Connectivity, Event, Quota, Sim, UsageDay
+
+# The forecast: the day the data quota runs out at the last 7 days' average rate, or the day
+# it expires, whichever comes first.
+FORECAST = """
+    LEAST(
+        data_expires_at::date,
+        CASE WHEN avg_daily_mb_7d > 0 AND data_remaining_mb IS NOT NULL
+             THEN current_date + CEIL(data_remaining_mb / avg_daily_mb_7d)::int END
+    )
+"""
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """COPY `rows` into a temporary `table` (emptied at commit) in the session's transaction."""
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _temp_table(name: str, definition: str) -> None:
+    db.session.execute(
+        sa.text(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({definition}) ON COMMIT DELETE ROWS")
+    )
+
+
+def upsert_sims(*, account_id: int, sims: Sequence[Sim], seen_at: datetime) -> int:
+    """Upsert one inventory batch and record what changed; returns the number of changes."""
+    _temp_table(
+        "incoming_sims",
+        "iccid text, imsi text, msisdn text, imei text, imei_lock bool, status text,"
+        " label text, ip_address text, activation_date timestamptz, current_imsi text,"
+        " data_quota_state smallint, sms_quota_state smallint",
+    )
+    columns = (
+        "iccid", "imsi", "msisdn", "imei", "imei_lock", "status", "label", "ip_address",
+        "activation_date", "current_imsi", "data_quota_state", "sms_quota_state",
+    )  # fmt: skip
+    copy_rows("incoming_sims", columns, (_sim_row(sim) for sim in sims))
+    changes = db.session.execute(
+        sa.text(
+            """
+            INSERT INTO sim_changes (iccid, changed_at, field, old_value, new_value)
+            SELECT i.iccid, :seen_at, change.field, change.old_value, change.new_value
+            FROM incoming_sims i
+            JOIN sims s ON s.iccid = i.iccid
+            CROSS JOIN LATERAL (VALUES
+                ('status', s.status, i.status),
+                ('label', s.label, i.label),
+                ('imei', s.imei, i.imei),
+                ('data_quota_state', s.data_quota_state::text, i.data_quota_state::text),
+                ('restored', CASE WHEN s.removed_at IS NOT NULL THEN 'removed' END, NULL)
+            ) AS change(field, old_value, new_value)
+            WHERE change.old_value IS DISTINCT FROM change.new_value
+            UNION ALL
+            SELECT i.iccid, :seen_at, 'added', NULL, i.status
+            FROM incoming_sims i
+            WHERE NOT EXISTS (SELECT 1 FROM sims s WHERE s.iccid = i.iccid)
+            """
+        ),
+        {"seen_at": seen_at},
+    ).rowcount
+    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[1:])
+    db.session.execute(
+        sa.text(
+            f"""
+            INSERT INTO sims AS s ({", ".join(columns)}, account_id, first_seen_at,
+                                   inventory_synced_at)
+            SELECT DISTINCT ON (iccid) {", ".join(columns)}, :account_id, :seen_at, :seen_at
+            FROM incoming_sims
+            ON CONFLICT (iccid) DO UPDATE SET {assignments},
+                account_id = EXCLUDED.account_id,
+                inventory_synced_at = EXCLUDED.inventory_synced_at,
+                removed_at = NULL,
+                changed_at = CASE
+                    WHEN (s.status, s.label, s.imei, s.data_quota_state, s.removed_at)
+                         IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.label, EXCLUDED.imei,
+                                           EXCLUDED.data_quota_state, NULL)
+                    THEN EXCLUDED.inventory_synced_at ELSE s.changed_at END
+            """
+        ),
+        {"account_id": account_id, "seen_at": seen_at},
+    )
+    return changes
+
+
+def _sim_row(sim: Sim) -> tuple:
+    return (
+        sim.iccid, sim.imsi, sim.msisdn, sim.imei, sim.imei_lock, sim.status, sim.label,
+        sim.ip_address, sim.activation_date, sim.current_imsi,
+        sim.quota_status.id if sim.quota_status else None,
+        sim.quota_status_sms.id if sim.quota_status_sms else None,
+    )  # fmt: skip
+
+
+def mark_removed(*, account_id: int, before: datetime) -> int:
+    """Flag SIMs that a complete inventory pass did not see; returns how many."""
+    return db.session.execute(
+        sa.text(
+            """
+            WITH gone AS (
+                UPDATE sims SET removed_at = :now, changed_at = :now
+                WHERE account_id = :account_id AND removed_at IS NULL
+                  AND inventory_synced_at < :before
+                RETURNING iccid, status
+            )
+            INSERT INTO sim_changes (iccid, changed_at, field, old_value, new_value)
+            SELECT iccid, :now, 'removed', status, 'removed' FROM gone
+            """
+        ),
+        {"account_id": account_id, "before": before, "now": utcnow()},
+    ).rowcount
+
+
+def upsert_usage(*, account_id: int, rows: Iterable[tuple[str, UsageDay]]) -> int:
+    """Upsert daily usage rows and move the fleet rollup by exactly what changed."""
+    _temp_table(
+        "incoming_usage",
+        "iccid text, day date, data_rx_mb numeric, data_tx_mb numeric, sms_mo int, sms_mt int",
+    )
+    copy_rows(
+        "incoming_usage",
+        ("iccid", "day", "data_rx_mb", "data_tx_mb", "sms_mo", "sms_mt"),
+        (
+            (iccid, u.day, u.data_rx_mb or 0, u.data_tx_mb or 0, u.sms_mo or 0, u.sms_mt or 0)
+            for iccid, u in rows
+        ),
+    )
+    return write_incoming_usage(account_id=account_id)
+
+
+def write_incoming_usage(*, account_id: int) -> int:
+    """Move `incoming_usage` into `usage_daily` and the rollup in one statement.
+
+    All parts of the statement see the table as it was before, so `previous` holds the old
+    values and the rollup changes by new minus old. Unchanged rows are not rewritten.
+    """
+    return db.session.execute(
+        sa.text(
+            """
+            WITH incoming AS (
+                SELECT DISTINCT ON (iccid, day) * FROM incoming_usage
+            ), previous AS (
+                SELECT u.* FROM usage_daily u JOIN incoming i USING (iccid, day)
+            ), written AS (
+                INSERT INTO usage_daily AS u (iccid, day, data_rx_mb, data_tx_mb, sms_mo, sms_mt)
+                SELECT iccid, day, data_rx_mb, data_tx_mb, sms_mo, sms_mt FROM incoming
+                ON CONFLICT (iccid, day) DO UPDATE SET
+                    data_rx_mb = EXCLUDED.data_rx_mb, data_tx_mb = EXCLUDED.data_tx_mb,
+                    sms_mo = EXCLUDED.sms_mo, sms_mt = EXCLUDED.sms_mt
+                WHERE (u.data_rx_mb, u.data_tx_mb, u.sms_mo, u.sms_mt) IS DISTINCT FROM
+                      (EXCLUDED.data_rx_mb, EXCLUDED.data_tx_mb, EXCLUDED.sms_mo, EXCLUDED.sms_mt)
+                RETURNING u.*
+            ), deltas AS (
+                SELECT w.day,
+                       SUM(w.data_rx_mb - COALESCE(p.data_rx_mb, 0)) AS data_rx_mb,
+                       SUM(w.data_tx_mb - COALESCE(p.data_tx_mb, 0)) AS data_tx_mb,
+                       SUM(w.sms_mo - COALESCE(p.sms_mo, 0)) AS sms_mo,
+                       SUM(w.sms_mt - COALESCE(p.sms_mt, 0)) AS sms_mt,
+                       COUNT(*) AS written
+                FROM written w LEFT JOIN previous p USING (iccid, day)
+                GROUP BY w.day
+            ), rollup AS (
+                INSERT INTO fleet_usage_daily AS f
+                    (account_id, day, data_rx_mb, data_tx_mb, sms_mo, sms_mt)
+                SELECT :account_id, day, data_rx_mb, data_tx_mb, sms_mo, sms_mt FROM deltas
+                ON CONFLICT (account_id, day) DO UPDATE SET
+                    data_rx_mb = f.data_rx_mb + EXCLUDED.data_rx_mb,
+                    data_tx_mb = f.data_tx_mb + EXCLUDED.data_tx_mb,
+                    sms_mo = f.sms_mo + EXCLUDED.sms_mo,
+                    sms_mt = f.sms_mt + EXCLUDED.sms_mt
+            )
+            SELECT COALESCE(SUM(written), 0) FROM deltas
+            """
+        ),
+        {"account_id": account_id},
+    ).scalar_one()
+
+
+def refresh_usage_figures(*, iccids: Sequence[str], synced_through: date) -> None:
+    """Recompute the SIMs' 7/30-day averages, last traffic day and forecast after new usage."""
+    db.session.execute(
+        sa.text(
+            """
+            UPDATE sims s SET
+                avg_daily_mb_7d = COALESCE(a.mb_7d, 0) / 7,
+                avg_daily_mb_30d = COALESCE(a.mb_30d, 0) / 30,
+                last_traffic_on = GREATEST(s.last_traffic_on, a.last_traffic_on),
+                usage_synced_at = :now,
+                usage_synced_through = :through
+            FROM (
+                SELECT i.iccid,
+                       SUM(u.data_rx_mb + u.data_tx_mb) FILTER (WHERE u.day > :through - 7)
+                           AS mb_7d,
+                       SUM(u.data_rx_mb + u.data_tx_mb) AS mb_30d,
+                       MAX(u.day) FILTER (
+                           WHERE u.data_rx_mb + u.data_tx_mb > 0 OR u.sms_mo + u.sms_mt > 0
+                       ) AS last_traffic_on
+                FROM unnest(CAST(:iccids AS text[])) AS i(iccid)
+                LEFT JOIN usage_daily u ON u.iccid = i.iccid AND u.day > :through - 30
+                GROUP BY i.iccid
+            ) a
+            WHERE s.iccid = a.iccid
+            """
+        ),
+        {"iccids": list(iccids), "through": synced_through, "now": utcnow()},
+    )
+    refresh_forecast(iccids=iccids)
+
+
+def refresh_forecast(*, iccids: Sequence[str]) -> None:
+    """Recompute the data-exhaustion forecast of the given SIMs."""
+    db.session.execute(
+        sa.text(f"UPDATE sims SET data_exhausted_on = {FORECAST} WHERE iccid = ANY(:iccids)"),
+        {"iccids": list(iccids)},
+    )
+
+
+def record_quotas(*, quotas: Sequence[tuple[str, Quota | None, Quota | None]]) -> int:
+    """Store the latest data and SMS quotas of SIMs, and a sample of each one that changed."""
+    if not quotas:
+        return 0
+    now = utcnow()
+    _temp_table(
+        "incoming_quotas",
+        "iccid text, data_remaining numeric, data_total numeric, data_expires timestamptz,"
+        " sms_remaining numeric, sms_total numeric, sms_expires timestamptz",
+    )
+    copy_rows(
+        "incoming_quotas",
+        ("iccid", "data_remaining", "data_total", "data_expires",
+         "sms_remaining", "sms_total", "sms_expires"),
+        (
+            (iccid, *_quota_values(data), *_quota_values(sms))
+            for iccid, data, sms in quotas
+        ),
+    )  # fmt: skip
+    samples = db.session.execute(
+        sa.text(
+            """
+            INSERT INTO quota_samples (iccid, kind, sampled_at, remaining, total, expires_at)
+            SELECT i.iccid, q.kind, :now, q.remaining, q.total, q.expires
+            FROM incoming_quotas i JOIN sims s USING (iccid)
+            CROSS JOIN LATERAL (VALUES
+                ('data', i.data_remaining, i.data_total, i.data_expires,
+                 s.data_remaining_mb, s.data_total_mb, s.data_expires_at),
+                ('sms', i.sms_remaining, i.sms_total, i.sms_expires,
+                 s.sms_remaining::numeric, s.sms_total::numeric, s.sms_expires_at)
+            ) AS q(kind, remaining, total, expires, old_remaining, old_total, old_expires)
+            WHERE q.remaining IS NOT NULL
+              AND (q.remaining, q.total, q.expires) IS DISTINCT FROM
+                  (q.old_remaining, q.old_total, q.old_expires)
+            ON CONFLICT DO NOTHING
+            """
+        ),
+        {"now": now},
+    ).rowcount
+    db.session.execute(
+        sa.text(
+            """
+            UPDATE sims s SET
+                data_remaining_mb = COALESCE(i.data_remaining, s.data_remaining_mb),
+                data_total_mb = COALESCE(i.data_total, s.data_total_mb),
+                data_expires_at = COALESCE(i.data_expires, s.data_expires_at),
+                sms_remaining = COALESCE(i.sms_remaining::int, s.sms_remaining),
+                sms_total = COALESCE(i.sms_total::int, s.sms_total),
+                sms_expires_at = COALESCE(i.sms_expires, s.sms_expires_at),
+                quotas_synced_at = :now
+            FROM incoming_quotas i WHERE s.iccid = i.iccid
+            """
+        ),
+        {"now": now},
+    )
+    refresh_forecast(iccids=[iccid for iccid, _, _ in quotas])
+    return samples
+
+
+def _quota_values(quota: Quota | None) -> tuple:
+    if quota is None:
+        return (None, None, None)
+    return (quota.volume, quota.total_volume, quota.expiry_date)
+
+
+def insert_events(*, events: Sequence[tuple[str, Event]]) -> int:
+    """Insert new events; events already stored are skipped."""
+    _temp_table(
+        "incoming_events",
+        "iccid text, occurred_at timestamptz, event_type text, severity text, alert bool,"
+        " country text, operator text, details jsonb",
+    )
+    copy_rows(
+        "incoming_events",
+        ("iccid", "occurred_at", "event_type", "severity", "alert", "country", "operator",
+         "details"),
+        ((iccid, e.timestamp, e.event_type[:200], e.severity, e.alert, e.country, e.operator,
+          _event_details(e)) for iccid, e in events),
+    )  # fmt: skip
+    inserted = db.session.execute(
+        sa.text(
+            """
+            INSERT INTO sim_events
+                (iccid, occurred_at, event_type, severity, alert, country, operator, details)
+            SELECT DISTINCT ON (iccid, occurred_at, event_type) *
+            FROM incoming_events
+            ON CONFLICT DO NOTHING
+            """
+        )
+    ).rowcount
+    return inserted
+
+
+def _event_details(event: Event) -> str:
+    fields = {
+        "id": event.id, "description": event.description, "imsi": event.imsi,
+        "imei": event.imei, "mcc": event.mcc, "mnc": event.mnc,
+    }  # fmt: skip
+    return json.dumps({k: v for k, v in fields.items() if v is not None})
+
+
+def mark_events_synced(*, iccids: Sequence[str]) -> None:
+    """Note that the SIMs' events are synced, and the time of each one's newest event."""
+    db.session.execute(
+        sa.text(
+            """
+            UPDATE sims s SET events_synced_at = :now,
+                latest_event_at = GREATEST(s.latest_event_at, (
+                    SELECT MAX(occurred_at) FROM sim_events e
+                    WHERE e.iccid = s.iccid
+                      AND e.occurred_at >= COALESCE(s.latest_event_at, '-infinity')))
+            WHERE s.iccid = ANY(:iccids)
+            """
+        ),
+        {"now": utcnow(), "iccids": list(iccids)},
+    )
+
+
+def record_connectivity(*, states: Sequence[tuple[str, Connectivity]]) -> None:
+    """Store the latest connectivity of SIMs."""
+    now = utcnow()
+    _temp_table(
+        "incoming_connectivity",
+        "iccid text, status text, online bool, last_seen_at timestamptz, operator text,"
+        " country text, rat text",
+    )
+    copy_rows(
+        "incoming_connectivity",
+        ("iccid", "status", "online", "last_seen_at", "operator", "country", "rat"),
+        (
+            (iccid, c.status, c.online, _last_seen(c), c.operator_name, c.country_name,
+             c.session.rat_type if c.session else None)
+            for iccid, c in states
+        ),
+    )  # fmt: skip
+    db.session.execute(
+        sa.text(
+            """
+            UPDATE sims s SET
+                connectivity_status = i.status, online = i.online,
+                last_seen_at = GREATEST(s.last_seen_at, i.last_seen_at),
+                operator = COALESCE(i.operator, s.operator),
+                country = COALESCE(i.country, s.country),
+                rat = i.rat, connectivity_synced_at = :now
+            FROM incoming_connectivity i WHERE s.iccid = i.iccid
+            """
+        ),
+        {"now": now},
+    )
+
+
+def _last_seen(connectivity: Connectivity) -> datetime | None:
+    seen = [t for t in (connectivity.last_updated, connectivity.last_updated_gprs) if t]
+    return max(seen) if seen else None
