@@ -49,6 +49,9 @@ def test_sync_kinds_are_scheduled_when_1nce_is_configured(make_app):
     assert intervals["periodic-worker-jobs-sync_start-inventory"] == 15 * 60
     assert intervals["periodic-worker-jobs-sync_start-usage"] == 30 * 60
     assert "periodic-worker-jobs-sync_start-events" not in intervals
+    first_runs = {job.args[0]: job.first_after for job in periodic_jobs(app) if job.args}
+    assert first_runs["inventory"] == 0
+    assert min(first_runs[kind] for kind in ("usage", "quotas", "connectivity")) > 0
 
 
 def test_scheduler_drops_jobs_no_longer_configured(app):

@@ -87,7 +87,8 @@ class Demo:
                    "--if-missing")  # fmt: skip
         bin_dir = Path(sys.executable).parent
         self.start(str(bin_dir / "gunicorn"), "--bind", WEB_ADDRESS, "wsgi:app", name="web")
-        self.start(sys.executable, "-m", "worker", name="worker")
+        for number in (1, 2):
+            self.start(sys.executable, "-m", "worker", name=f"worker {number}")
         self.start(sys.executable, "-m", "worker.scheduler", name="scheduler")
         print(
             f"\nSimfleet is running at http://{WEB_ADDRESS}/\n"

@@ -6,7 +6,7 @@ Registration is idempotent: every periodic job has a fixed id, so restarting the
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from rq_scheduler import Scheduler
@@ -19,6 +19,7 @@ from webapp.tasks import JOB_SPECS
 log = logging.getLogger("simfleet.scheduler")
 PERIODIC_PREFIX = "periodic-"
 RETENTION_SECONDS = 24 * 3600
+FIRST_SYNC_STAGGER = 20
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class PeriodicJob:
     func: str
     args: tuple = ()
     seconds: int = 60
+    first_after: int = 0  # seconds from registration to the first run
 
     @property
     def id(self) -> str:
@@ -40,11 +42,15 @@ def periodic_jobs(app: Flask) -> list[PeriodicJob]:
     config = app.config
     jobs = [PeriodicJob("worker.jobs.heartbeat", seconds=config["HEARTBEAT_SECONDS"])]
     if config["ONCE_CONFIGURED"]:
+        # The inventory goes first; per-SIM kinds start a little later, once it has SIMs.
         jobs += [
             PeriodicJob(
-                "worker.jobs.sync_start", (kind,), config[f"SYNC_{kind.upper()}_MINUTES"] * 60
+                "worker.jobs.sync_start",
+                (kind,),
+                config[f"SYNC_{kind.upper()}_MINUTES"] * 60,
+                first_after=FIRST_SYNC_STAGGER * position,
             )
-            for kind in KINDS
+            for position, kind in enumerate(KINDS)
         ]
     jobs.append(PeriodicJob("worker.jobs.enforce_retention", seconds=RETENTION_SECONDS))
     return [job for job in jobs if job.seconds]
@@ -55,10 +61,11 @@ def register_periodic_jobs(scheduler: Scheduler, jobs: list[PeriodicJob]) -> lis
     for job in scheduler.get_jobs():
         if job.id.startswith(PERIODIC_PREFIX):
             scheduler.cancel(job)
+    now = datetime.now(UTC)
     for job in jobs:
         spec = JOB_SPECS[job.func]
         scheduler.schedule(
-            scheduled_time=datetime.now(UTC),
+            scheduled_time=now + timedelta(seconds=job.first_after),
             func=job.func,
             args=job.args,
             interval=job.seconds,

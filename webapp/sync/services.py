@@ -258,8 +258,8 @@ def get_freshness() -> list[dict]:
             .limit(1)
         )
         minutes = interval_minutes(kind)
-        overdue = bool(minutes) and (
-            success is None or success.finished_at < utcnow() - timedelta(minutes=2 * minutes)
+        overdue = bool(minutes and success) and (
+            success.finished_at < utcnow() - timedelta(minutes=2 * minutes)
         )
         rows.append(
             {"kind": kind, "interval_minutes": minutes, "last": last, "success": success,
