@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from tests.sync.test_workers import forget_usage
 from webapp.extensions import db
 from webapp.models import Sim, UsageDay
+from webapp.onece import OnceClient, RetryPolicy
 from webapp.sync.services import KINDS, run_now
 
 
@@ -52,3 +53,21 @@ def test_expired_tokens_are_renewed(app, once, fleet_simulator):
     for kind in KINDS[1:]:
         assert run_now(kind=kind, client=once).outcome == "success"
     assert fleet_simulator.stats()["token_requests"] == 2
+
+
+def test_throttling_by_1nce_slows_the_sync_down(app, make_simulator, redis):
+    """A client allowed more than 1NCE accepts gets 429s, backs off, and still syncs it all."""
+    strict = make_simulator(sims=60, seed=11, write_delay=0.1, rps=10)
+    client = OnceClient(
+        base_url=strict.url,
+        client_id=strict.client_id,
+        client_secret=strict.client_secret,
+        redis=redis,
+        max_rps=40,
+        retry=RetryPolicy(retries=6, backoff=0.05, backoff_max=1.0),
+    )
+    app.config.update(ONCE_API_URL=strict.url)
+    run_now(kind="inventory", client=client)
+    run = run_now(kind="usage", client=client)
+    assert (run.outcome, run.sims_done) == ("success", 60)
+    assert strict.stats()["status_429"] > 0
