@@ -4,10 +4,11 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from webapp.apikeys.services import SCOPES, create_api_key
+from webapp.apikeys.services import SCOPES, create_api_key, list_api_keys, revoke_api_key
 from webapp.auth.services import UserError, create_user
 from webapp.extensions import db
 from webapp.models import Role, User
+from webapp.models.base import utcnow
 
 users_cli = AppGroup("users", help="Manage the people who sign in.")
 apikeys_cli = AppGroup("apikeys", help="Manage API keys for scripts.")
@@ -47,3 +48,34 @@ def create_apikey_command(name: str, scope: str, expires_days: int | None) -> No
     click.echo(f"Created {scope} key {key.name!r} (prefix {key.prefix}, expires {expiry}).")
     click.echo("Store it now; Simfleet keeps only its hash:")
     click.echo(plaintext)
+
+
+@apikeys_cli.command("revoke")
+@click.argument("prefix")
+def revoke_apikey_command(prefix: str) -> None:
+    """Revoke the API key with this prefix; requests with it get 401 from now on."""
+    key = revoke_api_key(prefix=prefix)
+    if key is None:
+        raise click.ClickException(f"No API key has the prefix {prefix!r}.")
+    db.session.commit()
+    click.echo(f"Revoked key {key.name!r} (prefix {key.prefix}).")
+
+
+@apikeys_cli.command("list")
+def list_apikeys_command() -> None:
+    """List the API keys: prefix, scope, state, name, created, expires, last used."""
+    now = utcnow()
+    click.echo("PREFIX        SCOPE  STATE    CREATED     EXPIRES     LAST USED         NAME")
+    for key in list_api_keys():
+        if key.revoked_at:
+            state = "revoked"
+        elif key.expires_at and key.expires_at <= now:
+            state = "expired"
+        else:
+            state = "active"
+        expires = key.expires_at.date().isoformat() if key.expires_at else "never"
+        used = key.last_used_at.strftime("%Y-%m-%d %H:%M") if key.last_used_at else "never"
+        click.echo(
+            f"{key.prefix:<13} {key.scope:<6} {state:<8} {key.created_at.date().isoformat()}  "
+            f"{expires:<11} {used:<17} {key.name}"
+        )

@@ -72,6 +72,9 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "ONCE_READ_TIMEOUT": (parse_positive_float, 30.0),
     "METRICS_TOKEN": (str, None),
     "API_DOCS_ENABLED": (parse_bool, False),
+    # Per API key, in Flask-Limiter notation; writes count against both limits.
+    "API_RATE_LIMIT": (str, "600 per minute"),
+    "API_WRITE_RATE_LIMIT": (str, "60 per minute"),
     "LOG_FORMAT": (parse_choice("json", "text"), None),
     "LOG_LEVEL": (parse_choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
     "LOGIN_LIMIT_PER_IP": (str, "20 per minute"),
@@ -122,7 +125,11 @@ def _derive(config: dict) -> None:
         # Development and tests run without ceremony; production must set its own.
         config["SECRET_KEY"] = "development-only-secret-key-do-not-deploy"
     config.setdefault("SQLALCHEMY_DATABASE_URI", _sqlalchemy_url(config["DATABASE_URL"]))
-    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        # UTC sessions: timestamps rendered by PostgreSQL (JSON, text) come out in UTC.
+        {"pool_pre_ping": True, "connect_args": {"options": "-c timezone=UTC"}},
+    )
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)

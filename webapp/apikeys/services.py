@@ -14,6 +14,7 @@ from webapp.models.base import utcnow
 
 SCOPES = ("read", "write")
 KEY_PREFIX = "sf"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def _hash_secret(secret: str) -> str:
@@ -55,9 +56,48 @@ def find_api_key(presented: str) -> ApiKey | None:
     parts = presented.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
-    key = db.session.scalar(sa.select(ApiKey).where(ApiKey.prefix == parts[1]))
+    # populate_existing: a revocation must count even if this session saw the key before.
+    query = sa.select(ApiKey).where(ApiKey.prefix == parts[1])
+    key = db.session.scalar(query.execution_options(populate_existing=True))
     if key is None or not hmac.compare_digest(key.secret_hash, _hash_secret(parts[2])):
         return None
     if key.revoked_at or (key.expires_at and key.expires_at <= utcnow()):
         return None
     return key
+
+
+def list_api_keys() -> list[ApiKey]:
+    """Every key, newest first (revoked and expired ones included)."""
+    return list(db.session.scalars(sa.select(ApiKey).order_by(ApiKey.created_at.desc())))
+
+
+def revoke_api_key(*, prefix: str, actor: User | None = None) -> ApiKey | None:
+    """Revoke the key with this prefix (idempotent); None when there is no such key."""
+    key = db.session.scalar(sa.select(ApiKey).where(ApiKey.prefix == prefix.strip()))
+    if key is None:
+        return None
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        record_audit("apikey.revoke", actor=actor, target=f"{key.name} ({key.prefix})")
+    return key
+
+
+def update_api_key_last_used(*, key: ApiKey) -> None:
+    """Record that `key` was used, writing at most once a minute per key."""
+    now = utcnow()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    # Conditional, so concurrent requests of one key write the row once.
+    db.session.execute(
+        sa.update(ApiKey)
+        .where(
+            ApiKey.id == key.id,
+            sa.or_(
+                ApiKey.last_used_at.is_(None),
+                ApiKey.last_used_at < now - LAST_USED_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()

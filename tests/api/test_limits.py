@@ -1,0 +1,35 @@
+"""Per-key rate limits: standard headers, and 429 problems with Retry-After."""
+
+import pytest
+
+from bench.generate_fleet import first_iccid
+
+
+@pytest.fixture
+def settings(settings):
+    """Rate limits on, and small."""
+    settings.update(
+        RATELIMIT_ENABLED=True, API_RATE_LIMIT="3 per minute", API_WRITE_RATE_LIMIT="1 per minute"
+    )
+    return settings
+
+
+def test_reads_are_limited_per_key(client, fleet, keys):
+    for _ in range(3):
+        response = client.get("/api/v1/sims", headers=keys["read"])
+        assert response.status_code == 200
+        assert response.headers["X-RateLimit-Limit"] == "3"
+    limited = client.get(f"/api/v1/sims/{first_iccid()}", headers=keys["read"])
+    assert limited.status_code == 429
+    assert limited.content_type == "application/problem+json"
+    assert limited.json["type"] == "urn:simfleet:problem:rate-limited"
+    assert int(limited.headers["Retry-After"]) > 0
+    # Another key has its own budget.
+    assert client.get("/api/v1/sims", headers=keys["write"]).status_code == 200
+
+
+def test_writes_have_their_own_tighter_limit(client, fleet, keys):
+    path = f"/api/v1/sims/{first_iccid()}/reset"
+    assert client.post(path, headers=keys["write"]).status_code == 503  # no 1NCE account
+    limited = client.post(path, headers=keys["write"])
+    assert limited.status_code == 429 and "Retry-After" in limited.headers

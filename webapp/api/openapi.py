@@ -1,0 +1,421 @@
+"""The OpenAPI 3.1 description of `/api/v1`, kept next to the code it describes."""
+
+from functools import cache
+
+from webapp.api.problems import PROBLEM_TYPES, TYPE_PREFIX
+from webapp.sims.services import DEFAULT_LIMIT, MAX_LIMIT, MAX_USAGE_DAYS, QUOTA_STATES
+
+HTTP_METHODS = ("get", "post", "patch", "put", "delete")
+
+
+def _nullable(kind: str, **extra: object) -> dict:
+    return {"type": [kind, "null"], **extra}
+
+
+def _object(properties: dict, *, required: list[str] | None = None, **extra: object) -> dict:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        **extra,
+    }
+
+
+def _ref(kind: str, name: str) -> dict:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+TIMESTAMP = _nullable("string", format="date-time", description="ISO 8601, UTC")
+DATE = _nullable("string", format="date")
+MB_NULLABLE = _nullable("number", description="Megabytes, at most 6 decimals")
+MB = {"type": "number", "description": "Megabytes, at most 6 decimals"}
+QUOTA_STATE = {"enum": [*QUOTA_STATES, None], "description": "ok: 20 % or more left"}
+RATE_HEADERS = {
+    name: {"schema": {"type": "integer"}, "description": description}
+    for name, description in (
+        ("X-RateLimit-Limit", "Requests allowed in the current window"),
+        ("X-RateLimit-Remaining", "Requests left in the current window"),
+        ("X-RateLimit-Reset", "When the window resets (Unix time)"),
+    )
+}
+
+SCHEMAS = {
+    "Problem": _object(
+        {
+            "type": {
+                "type": "string",
+                "enum": [TYPE_PREFIX + s for s, _ in PROBLEM_TYPES.values()],
+            },
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "field": {"type": "string", "description": "The parameter or body field at fault"},
+            "errors": {
+                "type": "array",
+                "items": _object({"field": {"type": "string"}, "message": {"type": "string"}}),
+            },
+        },
+        required=["type", "title", "status", "detail"],
+    ),
+    "Sim": _object(
+        {
+            "iccid": {"type": "string"},
+            "imsi": _nullable("string"),
+            "msisdn": _nullable("string"),
+            "imei": _nullable("string", description="null when 1NCE has none"),
+            "imei_lock": _nullable("boolean"),
+            "status": _nullable("string", examples=["Enabled", "Disabled"]),
+            "label": _nullable("string", description="null when 1NCE has none"),
+            "ip_address": _nullable("string"),
+            "activation_date": TIMESTAMP,
+            "data_quota": _object(
+                {
+                    "remaining_mb": MB_NULLABLE,
+                    "total_mb": MB_NULLABLE,
+                    "expiry_date": TIMESTAMP,
+                    "state": QUOTA_STATE,
+                }
+            ),
+            "sms_quota": _object(
+                {
+                    "remaining": _nullable("integer"),
+                    "total": _nullable("integer"),
+                    "expiry_date": TIMESTAMP,
+                    "state": QUOTA_STATE,
+                }
+            ),
+            "connectivity": _object(
+                {
+                    "status": _nullable("string"),
+                    "online": _nullable("boolean"),
+                    "last_seen_at": TIMESTAMP,
+                    "operator": _nullable("string"),
+                    "country": _nullable("string"),
+                    "rat": _nullable("string"),
+                }
+            ),
+            "forecast": _object(
+                {
+                    "data_exhausted_on": DATE,
+                    "avg_daily_mb_7d": MB_NULLABLE,
+                    "avg_daily_mb_30d": MB_NULLABLE,
+                    "last_traffic_on": DATE,
+                }
+            ),
+            "synced_at": _object(
+                {k: TIMESTAMP for k in ("inventory", "usage", "quotas", "events", "connectivity")}
+            ),
+            "removed_at": TIMESTAMP,
+        }
+    ),
+    "UsageDay": _object(
+        {
+            "date": {"type": "string", "format": "date"},
+            "data_rx_mb": MB,
+            "data_tx_mb": MB,
+            "data_total_mb": MB,
+            "sms_mo": {"type": "integer"},
+            "sms_mt": {"type": "integer"},
+        }
+    ),
+    "Event": _object(
+        {
+            "timestamp": {"type": "string", "format": "date-time"},
+            "event_type": {"type": "string"},
+            "severity": _nullable("string"),
+            "alert": _nullable("boolean"),
+            "country": _nullable("string"),
+            "operator": _nullable("string"),
+            "details": {"type": "object"},
+        }
+    ),
+    "FleetSummary": _object(
+        {
+            "total_sims": {"type": "integer"},
+            "sims_by_status": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "online_now": {"type": "integer"},
+            "data_used_today_mb": MB,
+            "data_used_this_month_mb": MB,
+            "sims_quota_low": {"type": "integer", "description": "Less than 20 % left"},
+            "sims_quota_exhausted": {"type": "integer"},
+            "sims_quota_ending_30d": {
+                "type": "integer",
+                "description": "Forecast to run out, or expiring, within 30 days",
+            },
+            "sims_silent": {
+                "type": "integer",
+                "description": "Enabled SIMs with traffic before but none in the last 3 days",
+            },
+            "generated_at": {"type": "string", "format": "date-time"},
+        }
+    ),
+    "PendingChange": _object(
+        {
+            "iccid": {"type": "string"},
+            "action": {"enum": ["update", "reset", "topup", "sms"]},
+            "state": {"const": "pending"},
+            "pending": {"type": "object", "description": "The change as sent to 1NCE"},
+            "requested_at": {"type": "string", "format": "date-time"},
+            "requested_by": {"type": "string"},
+            "order_number": _nullable("string", description="topup only"),
+            "sms_id": _nullable("string", description="sms only"),
+        },
+        required=["iccid", "action", "state", "pending", "requested_at", "requested_by"],
+    ),
+    "SimUpdate": {
+        **_object(
+            {
+                "status": {"enum": ["Enabled", "Disabled"]},
+                "label": {"type": "string", "maxLength": 255},
+                "imei_lock": {"type": "boolean"},
+            },
+            required=[],
+        ),
+        "minProperties": 1,
+        "additionalProperties": False,
+    },
+    "TopUp": {
+        **_object(
+            {
+                "payment_method": {
+                    "enum": ["banktransfer", "creditcard", "monthlyinvoice", "boleto"]
+                }
+            },
+            required=[],
+        ),
+        "additionalProperties": False,
+    },
+    "Sms": {
+        **_object({"payload": {"type": "string", "minLength": 1, "maxLength": 1600}}),
+        "additionalProperties": False,
+    },
+}
+for _item, _list in (("Sim", "SimList"), ("UsageDay", "UsageList"), ("Event", "EventList")):
+    SCHEMAS[_list] = _object(
+        {
+            "data": {"type": "array", "items": _ref("schemas", _item)},
+            "next_cursor": _nullable("string", description="Pass as `cursor` for the next page"),
+        }
+    )
+
+
+def _text_param(name: str, description: str) -> dict:
+    schema = {"type": "string", "maxLength": 100, "pattern": "^[^\\u0000]*$"}
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+PARAMETERS = {
+    "Iccid": {
+        "name": "iccid",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]{10,22}$"},
+    },
+    "Limit": {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    },
+    "Cursor": {
+        "name": "cursor",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "The opaque `next_cursor` of the previous page",
+    },
+    "Start": {
+        "name": "start",
+        "in": "query",
+        "schema": {"type": "string", "format": "date"},
+        "description": f"First day (default: 29 days before end); at most {MAX_USAGE_DAYS} days",
+    },
+    "End": {
+        "name": "end",
+        "in": "query",
+        "schema": {"type": "string", "format": "date"},
+        "description": "Last day, inclusive (default: today, UTC)",
+    },
+    "Q": _text_param("q", "Partial match on ICCID, IMSI, MSISDN, IMEI, IP address or label"),
+    "Status": _text_param("status", "Exact status, e.g. Enabled or Disabled"),
+    "Label": _text_param("label", "Partial match on the label (case-insensitive)"),
+    "QuotaState": {
+        "name": "quota_state",
+        "in": "query",
+        "schema": {"enum": list(QUOTA_STATES)},
+        "description": "ok (20 % or more left), low (less than 20 %) or exhausted",
+    },
+    "Online": {"name": "online", "in": "query", "schema": {"type": "boolean"}},
+}
+
+
+def _problem(description: str, headers: dict | None = None) -> dict:
+    response = {
+        "description": description,
+        "content": {"application/problem+json": {"schema": _ref("schemas", "Problem")}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}}
+RESPONSES = {
+    "BadRequest": _problem("A parameter is invalid; `field` names it"),
+    "Unauthorized": _problem("Missing, unknown, revoked or expired API key"),
+    "Forbidden": _problem("The key's scope does not allow this route"),
+    "NotFound": _problem("No SIM has this ICCID"),
+    "ValidationError": _problem("A body field is invalid; `field` names it"),
+    "RateLimited": _problem("The key's rate limit is used up", RATE_HEADERS | RETRY_AFTER),
+    "UpstreamError": _problem("1NCE refused or failed the change"),
+    "UpstreamUnavailable": _problem("1NCE is unavailable or not configured", RETRY_AFTER),
+    "NotModified": {"description": "The representation matches `If-None-Match`"},
+}
+
+
+def _ok(schema: str, description: str) -> dict:
+    return {
+        "description": description,
+        "headers": RATE_HEADERS | {"ETag": {"schema": {"type": "string"}}},
+        "content": {"application/json": {"schema": _ref("schemas", schema)}},
+    }
+
+
+def _read(summary: str, schema: str, params: list[str], *, sim: bool = False) -> dict:
+    responses = {
+        "200": _ok(schema, summary),
+        "304": _ref("responses", "NotModified"),
+        "400": _ref("responses", "BadRequest"),
+        "401": _ref("responses", "Unauthorized"),
+        "429": _ref("responses", "RateLimited"),
+    }
+    if sim:
+        responses["404"] = _ref("responses", "NotFound")
+    return {
+        "summary": summary,
+        "parameters": [_ref("parameters", p) for p in params],
+        "responses": responses,
+    }
+
+
+def _write(summary: str, body: str | None, *, required: bool = True) -> dict:
+    operation = {
+        "summary": summary,
+        "parameters": [_ref("parameters", "Iccid")],
+        "responses": {
+            "202": {
+                "description": "1NCE accepted the change; it applies it shortly",
+                "content": {"application/json": {"schema": _ref("schemas", "PendingChange")}},
+            },
+            "400": _ref("responses", "BadRequest"),
+            "401": _ref("responses", "Unauthorized"),
+            "403": _ref("responses", "Forbidden"),
+            "404": _ref("responses", "NotFound"),
+            "422": _ref("responses", "ValidationError"),
+            "429": _ref("responses", "RateLimited"),
+            "502": _ref("responses", "UpstreamError"),
+            "503": _ref("responses", "UpstreamUnavailable"),
+        },
+    }
+    if body:
+        operation["requestBody"] = {
+            "required": required,
+            "content": {"application/json": {"schema": _ref("schemas", body)}},
+        }
+    return operation
+
+
+@cache
+def build_openapi() -> dict:
+    """The OpenAPI 3.1 document of `/api/v1`."""
+    filters = ["Q", "Status", "QuotaState", "Online", "Label", "Limit", "Cursor"]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Simfleet API",
+            "version": "1.0.0",
+            "description": (
+                "The SIM fleet for scripts. Send an API key as `Authorization: Bearer <key>` "
+                "(or `X-API-Key`). Lists are keyset-paged: follow `next_cursor` until null. "
+                "MB values are JSON numbers with at most 6 decimals; times are ISO 8601 UTC."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}, {"apiKeyHeader": []}],
+        "paths": {
+            "/api/v1/sims": {"get": _read("List SIMs", "SimList", filters)},
+            "/api/v1/sims/{iccid}": {
+                "get": _read("One SIM", "Sim", ["Iccid"], sim=True),
+                "patch": _write("Change status, label or IMEI lock", "SimUpdate"),
+            },
+            "/api/v1/sims/{iccid}/usage": {
+                "get": _read(
+                    "A SIM's usage per day", "UsageList", ["Iccid", "Start", "End"], sim=True
+                )
+            },
+            "/api/v1/sims/{iccid}/events": {
+                "get": _read(
+                    "A SIM's events, newest first",
+                    "EventList",
+                    ["Iccid", "Limit", "Cursor"],
+                    sim=True,
+                )
+            },
+            "/api/v1/sims/{iccid}/reset": {"post": _write("Reset connectivity", None)},
+            "/api/v1/sims/{iccid}/topup": {
+                "post": _write("Order a top-up", "TopUp", required=False)
+            },
+            "/api/v1/sims/{iccid}/sms": {"post": _write("Send an SMS to the device", "Sms")},
+            "/api/v1/fleet/summary": {"get": _read("Fleet KPIs", "FleetSummary", [])},
+            "/api/v1/fleet/usage": {
+                "get": _read("Fleet usage per day", "UsageList", ["Start", "End"])
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {
+                        "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}
+                    },
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "sf_<prefix>_<secret>",
+                },
+                "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            },
+            "schemas": SCHEMAS,
+            "parameters": PARAMETERS,
+            "responses": RESPONSES,
+        },
+    }
+
+
+def list_operations(spec: dict) -> list[dict]:
+    """Every operation of `spec` with its method, path, scope and parameters, for the docs page."""
+    operations = []
+    for path, item in spec["paths"].items():
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            parameters = [
+                spec["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]
+                for p in operation.get("parameters", [])
+            ]
+            operations.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": operation["summary"],
+                    "scope": "write"
+                    if method != "get"
+                    else ("none" if operation.get("security") == [] else "read"),
+                    "parameters": parameters,
+                    "statuses": sorted(operation["responses"]),
+                }
+            )
+    return operations

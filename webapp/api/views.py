@@ -1,0 +1,175 @@
+"""The `/api/v1` routes: parse, call a service, shape the JSON."""
+
+import json
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import Response, abort, current_app, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from webapp.api import bp, docs_bp
+from webapp.api.auth import current_caller, rate_limit_key, require_key, write_scope
+from webapp.api.http import finish_response, json_response
+from webapp.api.openapi import build_openapi, list_operations
+from webapp.api.problems import ApiProblem, from_api_problem, from_http_exception
+from webapp.api.representation import SIM_JSON, event_json, summary_json, usage_json
+from webapp.api.writes import WRITE_ACTIONS, perform_write
+from webapp.extensions import csrf, db, limiter
+from webapp.fleet.services import get_fleet_summary, list_fleet_usage
+from webapp.models import Sim
+from webapp.sims.services import (
+    ICCID,
+    QueryError,
+    SimFilters,
+    get_sim,
+    list_sim_events,
+    list_sim_usage,
+    next_page_cursor,
+    parse_date_range,
+    parse_limit,
+    sims_page_query,
+)
+
+csrf.exempt(bp)
+limiter.shared_limit(
+    lambda: current_app.config["API_RATE_LIMIT"], scope="api", key_func=rate_limit_key
+)(bp)
+bp.register_error_handler(ApiProblem, from_api_problem)
+bp.register_error_handler(HTTPException, from_http_exception)
+bp.after_request(finish_response)
+
+
+@bp.errorhandler(QueryError)
+def invalid_parameter(error: QueryError):
+    """A bad query parameter: 400 naming it."""
+    return from_api_problem(ApiProblem(400, f"{error.field} {error.message}", field=error.field))
+
+
+@bp.before_request
+def authenticate():
+    """Every route but the OpenAPI document needs a key; session cookies count for nothing."""
+    if request.endpoint != "api.openapi":
+        require_key()
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    return json_response(build_openapi())
+
+
+@bp.get("/sims")
+def sims():
+    """A keyset page of SIMs, filtered."""
+    limit = parse_limit(request.args.get("limit"))
+    query = sims_page_query(
+        filters=SimFilters.from_args(request.args), limit=limit, cursor=request.args.get("cursor")
+    )
+    rows = db.session.execute(query.with_only_columns(Sim.iccid, SIM_JSON)).all()
+    next_cursor = next_page_cursor([iccid for iccid, _ in rows], limit)
+    # The SIMs arrive as JSON text from PostgreSQL; only the envelope is built here.
+    sims = ",".join(sim for _, sim in rows[:limit])
+    body = f'{{"data":[{sims}],"next_cursor":{json.dumps(next_cursor)}}}'
+    return Response(body, mimetype="application/json")
+
+
+@bp.get("/sims/<iccid>")
+def sim(iccid: str):
+    """One SIM."""
+    sim = (
+        db.session.scalar(sa.select(SIM_JSON).where(Sim.iccid == iccid))
+        if ICCID.fullmatch(iccid)
+        else None
+    )
+    if sim is None:
+        raise ApiProblem(404, f"No SIM has the ICCID {iccid!r}.")
+    return Response(sim, mimetype="application/json")
+
+
+@bp.get("/sims/<iccid>/usage")
+def sim_usage(iccid: str):
+    """A SIM's usage per day between `start` and `end`, zeros for days without traffic."""
+    _sim_or_404(iccid)
+    start, end = parse_date_range(request.args, today=datetime.now(UTC).date())
+    rows = list_sim_usage(iccid=iccid, start=start, end=end)
+    return json_response({"data": [usage_json(row) for row in rows], "next_cursor": None})
+
+
+@bp.get("/sims/<iccid>/events")
+def sim_events(iccid: str):
+    """A SIM's events, newest first, a keyset page at a time."""
+    _sim_or_404(iccid)
+    page = list_sim_events(
+        iccid=iccid,
+        limit=parse_limit(request.args.get("limit")),
+        cursor=request.args.get("cursor"),
+    )
+    return json_response(
+        {"data": [event_json(event) for event in page.events], "next_cursor": page.next_cursor}
+    )
+
+
+@bp.get("/fleet/summary")
+def fleet_summary():
+    """The fleet's KPIs."""
+    return json_response(summary_json(get_fleet_summary()))
+
+
+@bp.get("/fleet/usage")
+def fleet_usage():
+    """The fleet's usage per day between `start` and `end`."""
+    start, end = parse_date_range(request.args, today=datetime.now(UTC).date())
+    rows = list_fleet_usage(start=start, end=end)
+    return json_response({"data": [usage_json(row) for row in rows], "next_cursor": None})
+
+
+@bp.patch("/sims/<iccid>")
+@write_scope
+def update_sim(iccid: str):
+    """Change a SIM's status, label or IMEI lock at 1NCE; 202 with the pending change."""
+    return _write(iccid, "update")
+
+
+@bp.post("/sims/<iccid>/<any(reset, topup, sms):action>")
+@write_scope
+def sim_action(iccid: str, action: str):
+    """Reset connectivity, order a top-up or send an SMS; 202 with the pending change."""
+    return _write(iccid, action)
+
+
+@docs_bp.get("")
+def docs():
+    """A readable list of the API's operations (only when API_DOCS_ENABLED)."""
+    if not current_app.config["API_DOCS_ENABLED"]:
+        abort(404)
+    spec = build_openapi()
+    return render_template("api/docs.html", spec=spec, operations=list_operations(spec))
+
+
+def _sim_or_404(iccid: str):
+    sim = get_sim(iccid=iccid)
+    if sim is None:
+        raise ApiProblem(404, f"No SIM has the ICCID {iccid!r}.")
+    return sim
+
+
+def _write(iccid: str, action: str):
+    sim = _sim_or_404(iccid)
+    body = _json_body()
+    pending = perform_write(
+        sim=sim, action=WRITE_ACTIONS[action], body=body, caller=current_caller()
+    )
+    return json_response(pending, status=202)
+
+
+def _json_body() -> dict:
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ApiProblem(400, "The body is not valid JSON.", field="body") from None
+    if not isinstance(body, dict):
+        raise ApiProblem(422, "The body must be a JSON object.", field="body")
+    return body

@@ -1,0 +1,242 @@
+"""The SIM query service shared by the JSON API and the inventory page: filters and keyset pages."""
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import Sim, SimEvent, UsageDay
+
+# The quota buckets of `sims.data_quota_state` by name.
+QUOTA_STATES = {"ok": 0, "low": 1, "exhausted": 2}
+QUOTA_STATE_NAMES = {value: name for name, value in QUOTA_STATES.items()}
+SEARCHED_COLUMNS = (Sim.iccid, Sim.imsi, Sim.msisdn, Sim.imei, Sim.ip_address, Sim.label)
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+MAX_USAGE_DAYS = 731
+DEFAULT_USAGE_DAYS = 30
+MAX_TEXT_FILTER = 100
+ICCID = re.compile(r"[0-9]{1,22}")
+
+
+class QueryError(ValueError):
+    """A filter, cursor or range is invalid; `field` names the parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+@dataclass(frozen=True)
+class SimFilters:
+    """What the inventory is narrowed to; every field None means the whole fleet."""
+
+    q: str | None = None
+    status: str | None = None
+    quota_state: str | None = None
+    online: bool | None = None
+    label: str | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> "SimFilters":
+        """Parse request arguments; raise QueryError naming the first bad one."""
+        quota_state = args.get("quota_state")
+        if quota_state is not None and quota_state not in QUOTA_STATES:
+            raise QueryError("quota_state", f"must be one of {', '.join(QUOTA_STATES)}")
+        return cls(
+            q=_text(args, "q"),
+            status=_text(args, "status"),
+            quota_state=quota_state,
+            online=_boolean(args, "online"),
+            label=_text(args, "label"),
+        )
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        """The WHERE conditions these filters stand for."""
+        conditions = [Sim.removed_at.is_(None)]
+        if self.q:
+            pattern = _contains(self.q)
+            conditions.append(sa.or_(*(c.ilike(pattern, escape="\\") for c in SEARCHED_COLUMNS)))
+        if self.status:
+            conditions.append(Sim.status == self.status)
+        if self.quota_state:
+            conditions.append(Sim.data_quota_state == QUOTA_STATES[self.quota_state])
+        if self.online is not None:
+            conditions.append(Sim.online.is_(self.online))
+        if self.label:
+            conditions.append(Sim.label.ilike(_contains(self.label), escape="\\"))
+        return conditions
+
+
+@dataclass(frozen=True)
+class SimPage:
+    """One keyset page of SIMs and the cursor of the next page (None on the last one)."""
+
+    sims: list[Sim]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One keyset page of a SIM's events, newest first, and the cursor of the next page."""
+
+    events: list[SimEvent]
+    next_cursor: str | None
+
+
+def parse_limit(raw: str | None) -> int:
+    """A page size from 1 to MAX_LIMIT (DEFAULT_LIMIT when absent)."""
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise QueryError("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+def encode_cursor(position: dict) -> str:
+    """An opaque cursor for a keyset position."""
+    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(raw: str | None, *keys: str) -> dict | None:
+    """The keyset position of a cursor made by encode_cursor, or QueryError if it is not one."""
+    if raw is None or raw == "":
+        return None
+    try:
+        position = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
+    except (ValueError, UnicodeError, binascii.Error):
+        raise QueryError("cursor", "is not a cursor this API returned") from None
+    if not isinstance(position, dict) or any(
+        not isinstance(position.get(k), str) or "\x00" in position[k] for k in keys
+    ):
+        raise QueryError("cursor", "is not a cursor this API returned")
+    return position
+
+
+def sims_page_query(*, filters: SimFilters, limit: int, cursor: str | None) -> sa.Select:
+    """The keyset query of a page of SIMs in ICCID order, with one row more to detect a next."""
+    position = decode_cursor(cursor, "iccid")
+    query = sa.select(Sim).where(*filters.conditions()).order_by(Sim.iccid).limit(limit + 1)
+    if position:
+        query = query.where(Sim.iccid > position["iccid"])
+    return query
+
+
+def next_page_cursor(iccids: list[str], limit: int) -> str | None:
+    """The cursor after a page fetched with one row more than `limit` (None on the last)."""
+    return encode_cursor({"iccid": iccids[limit - 1]}) if len(iccids) > limit else None
+
+
+def list_sims(*, filters: SimFilters, limit: int = DEFAULT_LIMIT, cursor: str | None = None):
+    """A page of SIMs in ICCID order after `cursor`; stable while rows change between pages."""
+    sims = list(db.session.scalars(sims_page_query(filters=filters, limit=limit, cursor=cursor)))
+    next_cursor = next_page_cursor([sim.iccid for sim in sims], limit)
+    return SimPage(sims=sims[:limit], next_cursor=next_cursor)
+
+
+def get_sim(*, iccid: str) -> Sim | None:
+    """The SIM with this ICCID, or None (also for anything that cannot be an ICCID)."""
+    return db.session.get(Sim, iccid) if ICCID.fullmatch(iccid) else None
+
+
+def parse_date_range(args: Mapping[str, str], *, today: date) -> tuple[date, date]:
+    """`start` and `end` (inclusive, ISO dates); the last 30 days by default, at most 2 years."""
+    end = _date(args, "end") or today
+    start = _date(args, "start") or end - timedelta(days=DEFAULT_USAGE_DAYS - 1)
+    if start > end:
+        raise QueryError("start", "must not be after end")
+    if (end - start).days + 1 > MAX_USAGE_DAYS:
+        raise QueryError("start", f"the range may span at most {MAX_USAGE_DAYS} days")
+    return start, end
+
+
+def list_sim_usage(*, iccid: str, start: date, end: date) -> list[sa.Row]:
+    """One row per day from `start` to `end`, oldest first; days without usage are zeros."""
+    days = sa.select(
+        sa.func.generate_series(start, end, sa.text("interval '1 day'")).cast(sa.Date).label("day")
+    ).subquery()
+    query = (
+        sa.select(
+            days.c.day,
+            sa.func.coalesce(UsageDay.data_rx_mb, 0).label("data_rx_mb"),
+            sa.func.coalesce(UsageDay.data_tx_mb, 0).label("data_tx_mb"),
+            sa.func.coalesce(UsageDay.sms_mo, 0).label("sms_mo"),
+            sa.func.coalesce(UsageDay.sms_mt, 0).label("sms_mt"),
+        )
+        .select_from(days)
+        .outerjoin(UsageDay, sa.and_(UsageDay.iccid == iccid, UsageDay.day == days.c.day))
+        .order_by(days.c.day)
+    )
+    return list(db.session.execute(query))
+
+
+def list_sim_events(*, iccid: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None):
+    """A page of the SIM's events, newest first, and the cursor of the next page."""
+    position = decode_cursor(cursor, "occurred_at", "event_type")
+    query = (
+        sa.select(SimEvent)
+        .where(SimEvent.iccid == iccid)
+        .order_by(SimEvent.occurred_at.desc(), SimEvent.event_type.desc())
+        .limit(limit + 1)
+    )
+    if position:
+        try:
+            occurred_at = datetime.fromisoformat(position["occurred_at"])
+        except ValueError:
+            raise QueryError("cursor", "is not a cursor this API returned") from None
+        query = query.where(
+            sa.tuple_(SimEvent.occurred_at, SimEvent.event_type)
+            < sa.tuple_(sa.literal(occurred_at), sa.literal(position["event_type"]))
+        )
+    events = list(db.session.scalars(query))
+    more = len(events) > limit
+    events = events[:limit]
+    last = events[-1] if more else None
+    next_cursor = (
+        encode_cursor({"occurred_at": last.occurred_at.isoformat(), "event_type": last.event_type})
+        if last
+        else None
+    )
+    return EventPage(events=events, next_cursor=next_cursor)
+
+
+def _text(args: Mapping[str, str], name: str) -> str | None:
+    value = (args.get(name) or "").strip()
+    if len(value) > MAX_TEXT_FILTER or "\x00" in value:
+        raise QueryError(name, f"must be text of at most {MAX_TEXT_FILTER} characters")
+    return value or None
+
+
+def _boolean(args: Mapping[str, str], name: str) -> bool | None:
+    value = args.get(name)
+    if value is None:
+        return None
+    if value not in ("true", "false"):
+        raise QueryError(name, "must be true or false")
+    return value == "true"
+
+
+def _date(args: Mapping[str, str], name: str) -> date | None:
+    value = args.get(name)
+    if value is None:
+        return None
+    try:
+        parsed = date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise QueryError(name, "must be a date as YYYY-MM-DD")
+    return parsed
+
+
+def _contains(text: str) -> str:
+    """An ILIKE pattern matching `text` anywhere, with its wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
