@@ -1,7 +1,10 @@
 """SIM inventory pages."""
 
+import sqlalchemy as sa
 from flask_login import login_required
 
+from webapp.extensions import db
+from webapp.models import Sim
 from webapp.pages import render_page
 from webapp.sims import bp
 
@@ -10,4 +13,7 @@ from webapp.sims import bp
 @login_required
 def inventory():
     """Every SIM of the fleet."""
-    return render_page("sims/page.html", "sims/_table.html")
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Sim).where(Sim.removed_at.is_(None))
+    )
+    return render_page("sims/page.html", "sims/_table.html", count=count)
