@@ -1,0 +1,129 @@
+"""API throughput: one SIM and a 100-SIM page against /health, side by side, with wrk.
+
+    python -m bench.api_bench --sims 100000 --usage-days 180 --seconds 10
+
+Creates a scratch database, loads a generated fleet (bench/generate_fleet.py), creates a read
+key, starts Gunicorn with gunicorn.conf.py on 127.0.0.1 and the API's real rate-limit path
+(limits on, high enough not to trigger), then runs wrk against each URL in turn. Passes when
+both API URLs reach at least half the requests per second of /health.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import requests
+import sqlalchemy as sa
+
+from bench.common import (
+    ROOT,
+    app_env,
+    empty_redis,
+    migrated_app,
+    parser,
+    print_table,
+    scratch_database,
+)
+from bench.generate_fleet import first_iccid, load_fleet
+from webapp.apikeys.services import create_api_key
+from webapp.devstack import free_port
+from webapp.extensions import db
+
+TARGET_RATIO = 0.5
+
+
+def wrk(url: str, *, seconds: int, connections: int, threads: int, key: str) -> float:
+    """Requests per second wrk measured for `url`."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command += ["-H", f"Authorization: Bearer {key}", url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if re.search(r"Non-2xx or 3xx responses: \d+", output):
+        raise RuntimeError(f"{url} answered errors:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
+    """Start Gunicorn with the project's gunicorn.conf.py and wait until it answers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "wsgi:app"],
+        cwd=ROOT,
+        env=env | {"BIND": f"127.0.0.1:{port}", "GUNICORN_LOG_LEVEL": "warning"},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/health", timeout=1).raise_for_status()
+            return process
+        except requests.RequestException:
+            time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+def main() -> None:
+    """Load the fleet, serve it, measure, print the figures; exit 1 below the target."""
+    options = parser(__doc__.splitlines()[0])
+    options.add_argument("--sims", type=int, default=100_000)
+    options.add_argument("--usage-days", type=int, default=0)
+    options.add_argument("--seconds", type=int, default=10)
+    options.add_argument("--connections", type=int, default=32)
+    options.add_argument("--threads", type=int, default=4)
+    args = options.parse_args()
+    with scratch_database(args.database_url) as url, empty_redis(args.redis_url) as redis_url:
+        app = migrated_app(url, redis_url)
+        with app.app_context():
+            started = time.perf_counter()
+            load_fleet(db.session.connection(), sims=args.sims, usage_days=args.usage_days)
+            db.session.commit()
+            db.session.execute(sa.text("ANALYZE"))
+            loaded = time.perf_counter() - started
+            _, key = create_api_key(name="bench", scope="read")
+            db.session.commit()
+            db.engine.dispose()
+        port = free_port()
+        env = app_env(
+            url, redis_url, RATELIMIT_ENABLED="true", API_RATE_LIMIT="100000000 per minute"
+        )
+        server = gunicorn(env, port)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            middle = str(int(first_iccid()) + args.sims // 2)
+            urls = {
+                "/health": f"{base}/health",
+                "GET /api/v1/sims/<iccid>": f"{base}/api/v1/sims/{middle}",
+                "GET /api/v1/sims?limit=100": f"{base}/api/v1/sims?limit=100&cursor=",
+            }
+            rates = {}
+            for label, target in urls.items():
+                wrk(target, seconds=2, connections=args.connections, threads=args.threads, key=key)
+                rates[label] = wrk(
+                    target,
+                    seconds=args.seconds,
+                    connections=args.connections,
+                    threads=args.threads,
+                    key=key,
+                )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    health = rates["/health"]
+    print(
+        f"API benchmark: {args.sims} SIMs, {args.usage_days} usage days (loaded in {loaded:.1f} s)"
+    )
+    print(f"  gunicorn.conf.py, WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'default')}")
+    print_table(
+        [
+            (label, f"{rate:,.0f} req/s ({rate / health:.0%} of /health)")
+            for label, rate in rates.items()
+        ]
+    )
+    if min(rates.values()) < TARGET_RATIO * health:
+        print(f"FAIL: below {TARGET_RATIO:.0%} of /health")
+        sys.exit(1)
+    print(f"PASS: every API URL at or above {TARGET_RATIO:.0%} of /health")
+
+
+if __name__ == "__main__":
+    main()
