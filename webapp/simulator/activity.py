@@ -13,6 +13,7 @@ OFFLINE_AFTER = timedelta(hours=26)  # no registration for longer than this: det
 LOOKBACK_DAYS = 60
 MO_ID_DAY_BASE = 730_000
 SMS_VALIDITY = timedelta(days=2)
+LOCATION_LEAD = timedelta(seconds=45)  # a device registers this long before its first session
 
 
 def midnight(day: date, like: datetime) -> datetime:
@@ -28,12 +29,12 @@ def day_activity(seed: int, sim: SimSeed, ledger: Ledger, day: date, anchor: dat
         opened = start_of_day + timedelta(seconds=start)
         if opened < sim.activated_at:
             continue
-        reason = ledger.blocked_at(opened)
-        if reason in ("disabled", "expired"):
-            continue
-        if first == 0:
-            activity.append((opened - timedelta(seconds=45), "location", None))
-        if reason is None:
+        # Each event is judged by the SIM's state at its own moment: a SIM disabled between
+        # the location update and the session must not take back the update already seen.
+        located = opened - LOCATION_LEAD
+        if first == 0 and ledger.blocked_at(located) not in ("disabled", "expired"):
+            activity.append((located, "location", None))
+        if ledger.blocked_at(opened) is None:
             activity.append((opened, "session", start_of_day + timedelta(seconds=end)))
     return activity
 
@@ -49,7 +50,8 @@ def recent_events(
         if since < notice.at <= now
     ]
     day = since.date()
-    while day <= now.date():
+    # Up to tomorrow's plan when tomorrow's first registration falls just before midnight.
+    while day <= (now + LOCATION_LEAD).date():
         for moment, kind, closed in day_activity(seed, sim, ledger, day, anchor):
             if kind == "location":
                 events.append(Event(moment, "Update location"))
@@ -91,7 +93,7 @@ def last_activity(seed: int, sim: SimSeed, ledger: Ledger, now: datetime, anchor
     """Latest location update, latest PDP creation and the session open at `now`, if any."""
     located = gprs = None
     session = None
-    day = now.date()
+    day = (now + LOCATION_LEAD).date()
     for _ in range(LOOKBACK_DAYS):
         if day < sim.activated_at.date():
             break

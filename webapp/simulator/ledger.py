@@ -1,5 +1,6 @@
 """Replay one SIM's timeline: daily traffic as rated, quotas that deplete, expire and refill."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -91,6 +92,12 @@ def quota_status(remaining: int, total: int, expired: bool) -> int:
     return 0
 
 
+def units_to_next_status(quota: QuotaState) -> int:
+    """How much can be taken until the quota drops under the threshold, or else is used up."""
+    below = (quota.total * THRESHOLD_PERCENT - 1) // 100  # the most that is under the threshold
+    return quota.remaining - (below if 0 < below < quota.remaining else 0)
+
+
 class Replay:
     """Walks a SIM's days from the quota epoch (or its activation) up to `now`."""
 
@@ -147,7 +154,7 @@ class Replay:
             and self.upcoming_point_time(day_end) == day_end
         ):
             if plan.active:
-                self.rate(plan, 0.0, 1.0, day_start, day_end)
+                self.rate(plan, 0.0, 1.0, day_start, day_start)
             return
         moment = start
         while moment < stop:
@@ -180,12 +187,12 @@ class Replay:
         before = plan.share_done(session_second, (begin - day_start).total_seconds())
         after = plan.share_done(session_second, (end - day_start).total_seconds())
         if after > before:
-            self.rate(plan, before, after, begin, end)
+            self.rate(plan, before, after, day_start, begin)
 
     def rate(
-        self, plan: DayPlan, before: float, after: float, begin: datetime, end: datetime
+        self, plan: DayPlan, before: float, after: float, day_start: datetime, begin: datetime
     ) -> None:
-        """Rate the plan's traffic between two shares of the day against the quotas."""
+        """Rate the plan's traffic between two shares of the day, from `begin`, against quotas."""
         ledger = self.ledger
         if not ledger.enabled or ledger.expired:
             return
@@ -193,17 +200,39 @@ class Replay:
         tx = int(plan.tx * after) - int(plan.tx * before)
         mo = int(plan.mo * after) - int(plan.mo * before)
         if rx + tx:
-            taken = self.consume(ledger.data, rx + tx, begin, end, "Quota")
+            flowed = int(plan.rx * before) + int(plan.tx * before)
+            at = self.flow_clock(plan, plan.rx + plan.tx, flowed, day_start, begin)
+            taken = self.consume(ledger.data, rx + tx, at, "Quota")
             tx_taken = tx * taken // (rx + tx)
             ledger.rx[-1] += taken - tx_taken
             ledger.tx[-1] += tx_taken
         if mo:
-            ledger.mo[-1] += self.consume(ledger.sms, mo, begin, end, "SMS Quota")
+            at = self.flow_clock(plan, plan.mo, int(plan.mo * before), day_start, begin)
+            ledger.mo[-1] += self.consume(ledger.sms, mo, at, "SMS Quota")
+
+    def flow_clock(
+        self, plan: DayPlan, volume: int, flowed: int, day_start: datetime, begin: datetime
+    ) -> Callable[[int], datetime]:
+        """When the segment's traffic had reached `taken` units, `flowed` having gone before it.
+
+        Read off the day's plan, not the segment's length: segments end at the rating cutoff,
+        which moves with the clock, and a quota event may not move once it was reported.
+        """
+
+        def at(taken: int) -> datetime:
+            second = plan.second_of_share(self.sim.session_second, (flowed + taken) / volume)
+            # Whole units are rated, so the plan can put a unit a hair before the segment.
+            return max(begin, day_start + timedelta(seconds=second))
+
+        return at
 
     def consume(
-        self, quota: QuotaState, wanted: int, begin: datetime, end: datetime, name: str
+        self, quota: QuotaState, wanted: int, at: Callable[[int], datetime], name: str
     ) -> int:
-        """Take up to `wanted` from the quota, topping up automatically when so configured."""
+        """Take up to `wanted` from the quota, topping up automatically when so configured.
+
+        `at(taken)` tells when the segment had used `taken` units.
+        """
         left = quota.remaining - wanted
         if left >= 0 and quota_status(left, quota.total, False) == quota.status:
             quota.remaining = left
@@ -213,11 +242,13 @@ class Replay:
             if quota.remaining <= 0:
                 if not self.sim.auto_topup:
                     break
-                self.top_up(begin + (end - begin) * (taken / wanted))
-            step = min(wanted - taken, quota.remaining)
+                self.top_up(at(taken))
+            # Stop at every status boundary, so a change is dated by the unit that caused it
+            # however the traffic is cut into segments.
+            step = min(wanted - taken, units_to_next_status(quota))
             quota.remaining -= step
             taken += step
-            self.refresh_status(quota, begin + (end - begin) * (taken / wanted), name)
+            self.refresh_status(quota, at(taken), name)
         return taken
 
     def refresh_status(self, quota: QuotaState, moment: datetime, name: str) -> None:

@@ -102,6 +102,19 @@ class DayPlan:
             done += min(max((second - start) / (end - start), 0.0), 1.0)
         return done / len(sessions)
 
+    def second_of_share(self, session_second: int, share: float) -> float:
+        """The second of the day by which `share` of its traffic was sent (inverts share_done).
+
+        Relies on the sessions being in order and disjoint, which all shapes guarantee.
+        """
+        sessions = self.sessions(session_second)
+        left = max(share, 0.0) * len(sessions)
+        for start, end in sessions:
+            if left <= 1.0:
+                return start + left * (end - start)
+            left -= 1.0
+        return float(sessions[-1][1])
+
 
 class Draws:
     """Successive deterministic random numbers for one (seed, index, salt)."""

@@ -17,6 +17,7 @@ from webapp.sync.runs import Tally, add_chunk, finish_run, run_lock, start_run
 
 log = logging.getLogger("simfleet.sync")
 PER_SIM_KINDS = ("usage", "quotas", "events", "connectivity")
+LATE_EVENT_MARGIN = timedelta(minutes=30)
 KINDS = ("inventory", *PER_SIM_KINDS)
 
 
@@ -197,7 +198,11 @@ def fetch_events(*, client: OnceClient, account_id: int, iccids: Sequence[str]) 
     )
 
     def fetch(iccid: str):
-        pages = list(client.list_events(iccid, since=latest.get(iccid) or floor))
+        known = latest.get(iccid)
+        # Re-read a margin before the newest stored event: 1NCE may record an event late,
+        # behind one already fetched; the insert skips the ones already stored.
+        since = known - LATE_EVENT_MARGIN if known else floor
+        pages = list(client.list_events(iccid, since=since))
         return len(pages), [event for page in pages for event in page.records]
 
     tally = Tally()
