@@ -21,7 +21,8 @@ from webapp.timeseries import timescaledb_loadable
 
 pytest_plugins = ["tests.fixtures_simulator"]
 
-TEST_DATABASE = "simfleet_test"
+# Parallel sessions on one server each name their own database.
+TEST_DATABASE = os.environ.get("TEST_DATABASE_NAME", "simfleet_test")
 
 
 @pytest.fixture(scope="session")
