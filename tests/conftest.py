@@ -16,7 +16,7 @@ from itsdangerous import URLSafeTimedSerializer
 from webapp import create_app, devstack
 from webapp.auth.services import create_user
 from webapp.extensions import db
-from webapp.models import Role
+from webapp.models import ProviderAccount, Role, Sim
 from webapp.timeseries import timescaledb_loadable
 
 pytest_plugins = ["tests.fixtures_simulator"]
@@ -185,6 +185,35 @@ def make_user(app):
         )
         db.session.commit()
         return user
+
+    return make
+
+
+@pytest.fixture
+def make_sim(app):
+    """Create synced SIMs: make_sim(iccid=..., **columns) with plausible defaults."""
+    counter = iter(range(1, 10**6))
+
+    def make(iccid: str | None = None, **columns) -> Sim:
+        account = db.session.scalar(sa.select(ProviderAccount))
+        if account is None:
+            account = ProviderAccount(
+                name="1NCE", api_url="http://127.0.0.1:9/management-api", client_id="test"
+            )
+            db.session.add(account)
+            db.session.flush()
+        n = next(counter)
+        sim = Sim(
+            iccid=iccid or f"89882280660000{n:05d}",
+            account_id=account.id,
+            imsi=f"90140510000{n:04d}",
+            msisdn=f"88235100{n:04d}",
+            status="Enabled",
+            **columns,
+        )
+        db.session.add(sim)
+        db.session.commit()
+        return sim
 
     return make
 

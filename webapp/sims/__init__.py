@@ -1,7 +1,7 @@
-"""The SIM inventory."""
+"""The SIM inventory and the SIM detail page."""
 
 from flask import Blueprint
 
 bp = Blueprint("sims", __name__, url_prefix="/sims")
 
-from webapp.sims import views  # noqa: E402, F401
+from webapp.sims import detail, views  # noqa: E402, F401
