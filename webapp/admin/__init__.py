@@ -1,7 +1,7 @@
-"""Administration: users and roles (admins only)."""
+"""Administration: users and roles, API keys, the audit log (admins only)."""
 
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from webapp.admin import views  # noqa: E402, F401
+from webapp.admin import api_keys, audit_log, views  # noqa: E402, F401

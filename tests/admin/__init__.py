@@ -1,0 +1,1 @@
+"""Admin pages: users, API keys, the audit log."""
