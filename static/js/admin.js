@@ -1,5 +1,5 @@
-// Admin pages: copy a new API key to the clipboard. Event delegation, so it also works on
-// fragments that htmx swaps in; no inline scripts (CSP).
+// Admin pages: copy a new API key to the clipboard; keep the audit log's URL short. Event
+// delegation, so it also works on fragments that htmx swaps in; no inline scripts (CSP).
 (function () {
   "use strict";
 
@@ -16,6 +16,16 @@
 
   document.addEventListener("DOMContentLoaded", function () { reveal(document); });
   document.addEventListener("htmx:load", function (event) { reveal(event.detail.elt); });
+
+  // Empty filters stay out of the request, and so out of the URL that htmx pushes.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form.matches || !form.matches("form.filters")) return;
+    var params = event.detail.parameters;
+    Object.keys(Object.fromEntries(event.detail.formData || [])).forEach(function (name) {
+      if (params[name] === "") delete params[name];
+    });
+  });
 
   document.addEventListener("focusin", function (event) {
     if (event.target.matches && event.target.matches("[data-select-on-focus]")) {
