@@ -277,3 +277,71 @@ def _record(action: SimAction, audit_action: str, actor: User | None, details: d
         details=details | {"action_id": action.id},
     )
     db.session.commit()
+
+
+@dataclass(frozen=True)
+class FormAction:
+    """An action as the detail page's forms ask for it, ready to confirm and perform."""
+
+    name: str
+    title: str
+    spec: ActionSpec
+    values: dict
+    reason: str | None
+    fields: dict[str, str]
+
+    def describe(self) -> str:
+        """What will happen, in a sentence for the confirmation step."""
+        return FORM_ACTIONS[self.name][1](self.values)
+
+
+def _describe_lock(values: dict) -> str:
+    if values["imei_lock"]:
+        return "Lock the SIM to the IMEI of the device it is in now."
+    return "Unlock the SIM from its IMEI, so it works in any device."
+
+
+# name: (title, description, action, required reason)
+FORM_ACTIONS: dict[str, tuple[str, Callable[[dict], str], str, bool]] = {
+    "enable": ("Enable SIM", lambda v: "Enable the SIM: it can attach and use data again.",
+               "update", True),
+    "disable": ("Disable SIM", lambda v: "Disable the SIM: it can no longer attach or use data.",
+                "update", True),
+    "label": ("Change label", lambda v: f"Set the label to “{v['label']}”." if v["label"]
+              else "Remove the label.", "update", False),
+    "imei_lock": ("IMEI lock", _describe_lock, "update", False),
+    "topup": ("Top up", lambda v: "Order the plan's standard top-up for this SIM (charged).",
+              "topup", False),
+    "reset": ("Reset connectivity", lambda v: "Reset the connectivity: the device is detached "
+              "and attaches again.", "reset", False),
+    "sms": ("Send SMS", lambda v: f"Send an SMS of {len(v['payload'])} characters to the device.",
+            "sms", False),
+}  # fmt: skip
+
+
+def parse_form_action(name: str, form: Mapping[str, str]) -> FormAction:
+    """The action a detail page form asks for; ActionInvalid when a value is missing or bad."""
+    title, _, spec_name, reason_required = FORM_ACTIONS[name]
+    fields: dict[str, str] = {}
+    if name in ("enable", "disable"):
+        values: dict[str, Any] = {"status": "Enabled" if name == "enable" else "Disabled"}
+    elif name == "label":
+        fields["label"] = form.get("label", "").strip()
+        values = {"label": fields["label"]}
+    elif name == "imei_lock":
+        fields["imei_lock"] = form.get("imei_lock", "")
+        if fields["imei_lock"] not in ("true", "false"):
+            raise ActionInvalid("imei_lock", "must be lock or unlock")
+        values = {"imei_lock": fields["imei_lock"] == "true"}
+    elif name == "topup":
+        fields["payment_method"] = form.get("payment_method", "banktransfer")
+        values = {"payment_method": fields["payment_method"]}
+    elif name == "sms":
+        fields["payload"] = form.get("payload", "")
+        values = {"payload": fields["payload"]}
+    else:
+        values = {}
+    spec = ACTIONS[spec_name]
+    values = validate_action(spec, values)
+    reason = validate_reason(form.get("reason"), required=reason_required)
+    return FormAction(name, title, spec, values, reason, fields)
