@@ -28,15 +28,16 @@
     var opts = {
       width: Math.max(el.clientWidth, 200),
       height: HEIGHT,
-      scales: { x: { time: true } },
+      // Half a day of room either side, so the first and last bars are not cut in half.
+      scales: { x: { time: true, range: function (u, min, max) { return [min - 43200, max + 43200]; } } },
       axes: [{}, { size: 56 }],
       cursor: { points: { show: false } },
       series: [
         { value: "{YYYY}-{MM}-{DD}" },
         { label: labels[1], fill: colors[1], stroke: colors[1], paths: bars,
-          value: formatter(upper, digits) },
+          points: { show: false }, value: formatter(upper, digits) },
         { label: labels[0], fill: colors[0], stroke: colors[0], paths: bars,
-          value: formatter(lower, digits) },
+          points: { show: false }, value: formatter(lower, digits) },
       ],
     };
     el.replaceChildren();
