@@ -38,7 +38,8 @@ def _sim_or_404(iccid: str) -> Sim:
     return sim
 
 
-def _usage_range(sim: Sim):
+def _usage_range():
+    """The requested range, or the default one and why the requested one was refused."""
     try:
         return parse_usage_range(request.args, today=datetime.now(UTC).date()), None
     except QueryError as exc:
@@ -47,7 +48,7 @@ def _usage_range(sim: Sim):
 
 def _panels(sim: Sim) -> dict:
     """What every panel of the page needs; a fixed number of bounded queries."""
-    usage_range, range_error = _usage_range(sim)
+    usage_range, range_error = _usage_range()
     events = list_sim_events(iccid=sim.iccid, limit=EVENTS_PAGE)
     return {
         "sim": sim,
@@ -90,7 +91,7 @@ def usage(iccid: str):
     sim = _sim_or_404(iccid)
     if not wants_partial():
         return redirect(url_for("sims.detail", iccid=sim.iccid, **request.args))
-    usage_range, range_error = _usage_range(sim)
+    usage_range, range_error = _usage_range()
     return render_template(
         "sims/_sim_usage.html",
         sim=sim,
