@@ -102,7 +102,9 @@ def test_range_buttons_swap_the_panel_and_keep_the_url(client, login, sim):
     login("viewer")
     response = client.get(f"/sims/{ICCID}/usage?range=90d", headers=HTMX)
     assert response.text.lstrip().startswith('<section id="usage"')
-    assert f'hx-push-url="/sims/{ICCID}?range=90d"' in response.text
+    assert response.headers["HX-Push-Url"] == f"/sims/{ICCID}?range=90d"
+    custom = client.get(f"/sims/{ICCID}/usage?start=2026-01-01&end=2026-01-31", headers=HTMX)
+    assert custom.headers["HX-Push-Url"] == f"/sims/{ICCID}?start=2026-01-01&end=2026-01-31"
     assert client.get(f"/sims/{ICCID}/usage?range=90d").status_code == 302
 
 

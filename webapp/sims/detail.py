@@ -92,14 +92,20 @@ def usage(iccid: str):
     if not wants_partial():
         return redirect(url_for("sims.detail", iccid=sim.iccid, **request.args))
     usage_range, range_error = _usage_range()
-    return render_template(
-        "sims/_sim_usage.html",
-        sim=sim,
-        usage_range=usage_range,
-        range_error=range_error,
-        range_labels=RANGE_LABELS,
-        usage=get_usage_series(iccid=sim.iccid, usage_range=usage_range),
+    response = make_response(
+        render_template(
+            "sims/_sim_usage.html",
+            sim=sim,
+            usage_range=usage_range,
+            range_error=range_error,
+            range_labels=RANGE_LABELS,
+            usage=get_usage_series(iccid=sim.iccid, usage_range=usage_range),
+        )
     )
+    # The address bar shows the page's URL for this range, so reload and back work.
+    page_url = url_for("sims.detail", iccid=sim.iccid, **usage_range.query())
+    response.headers["HX-Push-Url"] = page_url
+    return response
 
 
 @bp.get("/<iccid>/events")
