@@ -29,6 +29,8 @@ JOB_SPECS: dict[str, JobSpec] = {
     # A chunk is atomic, so a retry redoes exactly the chunk that failed.
     "worker.jobs.sync_chunk": JobSpec(queue="sync", timeout=900, retries=(30, 120, 300)),
     "worker.jobs.enforce_retention": JobSpec(queue="default", timeout=3600),
+    # Waits about half a minute in all for 1NCE to apply a SIM change; never retried.
+    "worker.jobs.settle_sim_action": JobSpec(queue="actions", timeout=120),
 }
 
 

@@ -6,6 +6,7 @@ from rq import get_current_job
 
 from webapp.onece import get_client
 from webapp.ops.services import record_heartbeat
+from webapp.sims.actions import settle_action
 from webapp.sync import services as sync
 from webapp.sync.retention import enforce_retention as drop_expired
 from webapp.tasks import enqueue
@@ -46,3 +47,9 @@ def sync_chunk(run_id: int, kind: str, iccids: list[str]) -> bool:
 def enforce_retention() -> dict[str, int]:
     """Drop usage and events older than the configured retention."""
     return drop_expired()
+
+
+def settle_sim_action(action_id: int) -> str | None:
+    """Mark a SIM change applied once 1NCE shows it, or failed when it never does."""
+    action = settle_action(action_id=action_id, client=get_client())
+    return action.state if action else None

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate."""
 
 from webapp.models.account import ProviderAccount
+from webapp.models.action import SimAction
 from webapp.models.apikey import ApiKey
 from webapp.models.audit import AuditEvent
 from webapp.models.sim import Sim, SimChange
@@ -16,6 +17,7 @@ __all__ = [
     "QuotaSample",
     "Role",
     "Sim",
+    "SimAction",
     "SimChange",
     "SimEvent",
     "SyncRun",

@@ -1,0 +1,81 @@
+// The SIM detail page: draws the usage charts with uPlot from the app's JSON.
+// No inline scripts (CSP): charts hang off [data-usage-chart] and redraw after htmx swaps.
+(function () {
+  "use strict";
+
+  var HEIGHT = 240;
+  var COLORS = { rx: "#0f5cc0", tx: "#e07b00", mo: "#1e7a3c", mt: "#7b3fb3" };
+
+  function daySeconds(days) {
+    return days.map(function (d) { return Date.parse(d + "T00:00:00Z") / 1000; });
+  }
+
+  function sum(a, b) {
+    return a.map(function (v, i) { return v + b[i]; });
+  }
+
+  function formatter(raw, digits) {
+    return function (u, value, si, idx) {
+      if (idx == null) return "–";
+      return raw[idx].toLocaleString(undefined, { maximumFractionDigits: digits });
+    };
+  }
+
+  // Stacked bars: the total is drawn first and the lower part over it; the legend shows
+  // each part's own value on hover, not the running sum.
+  function stacked(el, days, lower, upper, labels, colors, digits) {
+    var bars = uPlot.paths.bars({ size: [0.7, 40] });
+    var opts = {
+      width: Math.max(el.clientWidth, 200),
+      height: HEIGHT,
+      // Half a day of room either side, so the first and last bars are not cut in half.
+      scales: { x: { time: true, range: function (u, min, max) { return [min - 43200, max + 43200]; } } },
+      axes: [{}, { size: 56 }],
+      cursor: { points: { show: false } },
+      series: [
+        { value: "{YYYY}-{MM}-{DD}" },
+        { label: labels[1], fill: colors[1], stroke: colors[1], paths: bars,
+          points: { show: false }, value: formatter(upper, digits) },
+        { label: labels[0], fill: colors[0], stroke: colors[0], paths: bars,
+          points: { show: false }, value: formatter(lower, digits) },
+      ],
+    };
+    el.replaceChildren();
+    var chart = new uPlot(opts, [daySeconds(days), sum(lower, upper), lower], el);
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () {
+        chart.setSize({ width: Math.max(el.clientWidth, 200), height: HEIGHT });
+      }).observe(el);
+    }
+  }
+
+  function draw(container) {
+    if (!window.uPlot || container.dataset.drawn) return;
+    container.dataset.drawn = "1";
+    fetch(container.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("usage " + response.status);
+        return response.json();
+      })
+      .then(function (usage) {
+        stacked(container.querySelector(".chart-data"), usage.days, usage.data_rx_mb,
+          usage.data_tx_mb, ["Received (rx)", "Sent (tx)"], [COLORS.rx, COLORS.tx], 3);
+        stacked(container.querySelector(".chart-sms"), usage.days, usage.sms_mo, usage.sms_mt,
+          ["MO (from device)", "MT (to device)"], [COLORS.mo, COLORS.mt], 0);
+      })
+      .catch(function () {
+        container.querySelector(".chart-data").textContent =
+          "The chart could not be loaded; the table view has the same numbers.";
+      });
+  }
+
+  // htmx:load fires for the initial page and for every swapped-in element.
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (root.matches && root.matches("[data-usage-chart]")) draw(root);
+    if (root.querySelectorAll) root.querySelectorAll("[data-usage-chart]").forEach(draw);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-usage-chart]").forEach(draw);
+  });
+})();

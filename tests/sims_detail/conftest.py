@@ -1,0 +1,38 @@
+"""Fixtures of the SIM detail tests: a live simulator the app's 1NCE client points at."""
+
+import pytest
+
+from webapp.extensions import db
+from webapp.models import ProviderAccount, Sim
+
+RATE = 100.0
+
+
+@pytest.fixture
+def simulator(make_simulator):
+    """A small simulated fleet whose writes apply 0.2 s after they are accepted."""
+    return make_simulator(sims=5, seed=3, write_delay=0.2, rps=RATE)
+
+
+@pytest.fixture
+def settings(settings, simulator):
+    """Point the app's 1NCE client at the simulator."""
+    settings.update(
+        ONCE_API_URL=simulator.url,
+        ONCE_CLIENT_ID=simulator.client_id,
+        ONCE_CLIENT_SECRET=simulator.client_secret,
+        ONCE_MAX_RPS=RATE,
+    )
+    return settings
+
+
+@pytest.fixture
+def iccid(app, simulator):
+    """A SIM the simulator knows, copied into the database as the inventory sync would."""
+    account = ProviderAccount(name="sim", api_url=simulator.url, client_id=simulator.client_id)
+    db.session.add(account)
+    db.session.flush()
+    iccid = simulator.fleet.iccids()[0]
+    db.session.add(Sim(iccid=iccid, account_id=account.id, status="Enabled", label="pump"))
+    db.session.commit()
+    return iccid

@@ -1,0 +1,152 @@
+"""The detail page for every role: panels, escaping, usage ranges and JSON, event paging."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import SimAction, SimEvent, UsageDay
+
+ICCID = "8988228066000000001"
+XSS = "<script>alert(1)</script>"
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def sim(make_sim):
+    """A SIM with a hostile label, ten days of usage and 40 events (one with a hostile type)."""
+    now = datetime.now(UTC)
+    sim = make_sim(
+        iccid=ICCID,
+        label=XSS,
+        data_remaining_mb=Decimal("120.5"),
+        data_total_mb=Decimal("500"),
+        data_expires_at=now + timedelta(days=200),
+        data_exhausted_on=date.today() + timedelta(days=40),
+        avg_daily_mb_7d=Decimal("3"),
+        connectivity_status="ATTACHED",
+        online=False,
+        last_seen_at=now - timedelta(hours=2),
+        operator="Telekom",
+        country="Germany",
+        usage_synced_at=now - timedelta(minutes=12),
+    )
+    today = datetime.now(UTC).date()
+    db.session.add_all(
+        UsageDay(iccid=ICCID, day=today - timedelta(days=n), data_rx_mb=Decimal(n),
+                 data_tx_mb=Decimal("0.5"), sms_mo=n, sms_mt=1)
+        for n in range(10)
+    )  # fmt: skip
+    located = "Update location"
+    db.session.add_all(
+        SimEvent(iccid=ICCID, occurred_at=now - timedelta(minutes=n), event_type=f"{located} {n}")
+        for n in range(1, 40)
+    )  # fmt: skip
+    db.session.add(SimEvent(iccid=ICCID, occurred_at=now, event_type=f"PDP {XSS}", details={}))
+    db.session.commit()
+    return sim
+
+
+def test_viewer_sees_every_panel_escaped_and_no_action(client, login, sim):
+    login("viewer")
+    response = client.get(f"/sims/{ICCID}")
+    assert response.status_code == 200
+    html = response.text
+    assert XSS not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    for text in ("Identity", "Quota", "Usage", "Connectivity", "Why offline?", "Events"):
+        assert text in html
+    assert "Usage as of <time" in html and "12 min ago" in html
+    assert "Check now" not in html and "/actions/" not in html and "Edit" not in html
+
+
+def test_operator_sees_actions_with_csrf(client, login, sim):
+    login("operator")
+    html = client.get(f"/sims/{ICCID}").text
+    for action in ("disable", "imei_lock", "reset", "topup", "sms", "label"):
+        assert f"/sims/{ICCID}/actions/{action}" in html
+    assert "Check now" in html and 'name="csrf_token"' in html
+
+
+def test_the_page_loads_its_assets_without_inline_script(client, login, sim):
+    login("viewer")
+    html = client.get(f"/sims/{ICCID}").text
+    assert "js/detail.js" in html and "vendor/uPlot.iife.min.js" in html
+    assert "<script>" not in html and " onclick=" not in html and ' style="' not in html
+
+
+def test_the_usage_table_matches_the_json(client, login, sim):
+    login("viewer")
+    body = client.get(f"/sims/{ICCID}/usage.json?range=7d").json
+    assert len(body["days"]) == 7 and body["days"][-1] == datetime.now(UTC).date().isoformat()
+    assert body["data_rx_mb"][-1] == 0.0 and body["data_rx_mb"][-2] == 1.0
+    assert body["totals"]["sms_mo"] == sum(range(7))
+    html = client.get(f"/sims/{ICCID}?range=7d").text
+    assert f'{body["days"][-2]}</th><td class="num">1.000</td>' in html
+
+
+def test_a_custom_range_and_an_invalid_one(client, login, sim):
+    login("viewer")
+    body = client.get(f"/sims/{ICCID}/usage.json?start=2026-01-01&end=2026-01-05").json
+    assert body["days"] == [f"2026-01-0{n}" for n in range(1, 6)]
+    assert (
+        client.get(f"/sims/{ICCID}/usage.json?start=2026-02-01&end=2026-01-05").status_code == 400
+    )
+    html = client.get(f"/sims/{ICCID}?start=nope").text
+    assert "Range not shown" in html
+
+
+def test_range_buttons_swap_the_panel_and_keep_the_url(client, login, sim):
+    login("viewer")
+    response = client.get(f"/sims/{ICCID}/usage?range=90d", headers=HTMX)
+    assert response.text.lstrip().startswith('<section id="usage"')
+    assert response.headers["HX-Push-Url"] == f"/sims/{ICCID}?range=90d"
+    custom = client.get(f"/sims/{ICCID}/usage?start=2026-01-01&end=2026-01-31", headers=HTMX)
+    assert custom.headers["HX-Push-Url"] == f"/sims/{ICCID}?start=2026-01-01&end=2026-01-31"
+    assert client.get(f"/sims/{ICCID}/usage?range=90d").status_code == 302
+
+
+def test_events_scroll_newest_first_by_keyset(client, login, sim):
+    login("viewer")
+    html = client.get(f"/sims/{ICCID}").text
+    assert html.index("PDP &lt;script&gt;") < html.index("Update location 1<")
+    assert 'hx-trigger="revealed"' in html
+    cursor = html.split(f"/sims/{ICCID}/events?cursor=")[1].split('"')[0]
+    more = client.get(f"/sims/{ICCID}/events?cursor={cursor}").text
+    assert "Update location 25<" in more and "Update location 39<" in more
+    assert "Update location 24<" not in more and "revealed" not in more
+    assert client.get(f"/sims/{ICCID}/events?cursor=garbage").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path", ["/check", "/actions/disable", "/actions/label", "/actions/reset", "/actions/sms"]
+)
+def test_viewers_get_403_from_every_action_route(client, login, sim, path):
+    login("viewer")
+    response = client.post(f"/sims/{ICCID}{path}", data={"reason": "x", "confirmed": "yes"})
+    assert response.status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SimAction)) == 0
+
+
+def test_signed_out_users_are_sent_to_login(client, sim):
+    assert client.get(f"/sims/{ICCID}").status_code == 302
+    assert client.get(f"/sims/{ICCID}/usage.json").status_code == 302
+    assert client.post(f"/sims/{ICCID}/actions/reset").status_code == 302
+
+
+def test_the_pending_fragment_polls_until_settled(client, login, sim):
+    login("viewer")
+    db.session.add(SimAction(iccid=ICCID, action="update", requested={"label": XSS}, actor="a@b"))
+    db.session.commit()
+    html = client.get(f"/sims/{ICCID}/actions", headers=HTMX).text
+    assert 'hx-trigger="every 2s"' in html and "Pending" in html and XSS not in html
+    action = db.session.scalar(sa.select(SimAction))
+    action.state = "applied"
+    db.session.commit()
+    response = client.get(f"/sims/{ICCID}/actions?polling=1", headers=HTMX)
+    assert "every 2s" not in response.text and "Applied" in response.text
+    assert response.headers["HX-Trigger"] == "sim-settled"
+    summary = client.get(f"/sims/{ICCID}/summary", headers=HTMX).text
+    assert 'hx-trigger="sim-settled from:body"' in summary

@@ -1,0 +1,193 @@
+"""The "why offline?" panel: status, quota, connectivity and events in a plain diagnosis.
+
+The rules run in order of how surely they explain a SIM without data: an administrative
+block (disabled, no quota) beats what the network reports, which beats guesses from silence.
+Every finding keeps the facts it rests on, so the page can show the evidence beside it.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from webapp.models import Sim, SimEvent
+
+# 1NCE's simulator and real network mark a device as detached after about a day of silence.
+SILENT_AFTER = timedelta(hours=26)
+RELEVANT_EVENTS = 6
+# Event types that say something about attachment, sessions, status or quota (lower case).
+RELEVANT_WORDS = ("location", "pdp", "status", "quota", "fail", "reject", "purge", "reset")
+FAILURE_WORDS = ("fail", "reject", "denied")
+EXHAUSTED_STATE = 2
+SEVERITY_ORDER = ("bad", "warn", "unknown", "ok")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One conclusion, how bad it is (bad, warn, ok, unknown) and the facts behind it."""
+
+    severity: str
+    title: str
+    advice: str
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The verdict (the first, most telling finding), every finding, and the events used."""
+
+    findings: tuple[Finding, ...]
+    events: tuple[SimEvent, ...] = field(default=())
+
+    @property
+    def verdict(self) -> Finding:
+        """The finding that explains the SIM's state best."""
+        return self.findings[0]
+
+
+def diagnose(*, sim: Sim, events: Sequence[SimEvent], now: datetime) -> Diagnosis:
+    """Explain in plain language whether and why the SIM cannot use data; events newest first."""
+    relevant = tuple(e for e in events if _relevant(e.event_type))[:RELEVANT_EVENTS]
+    findings = [
+        finding
+        for rule in (_disabled, _quota_exhausted, _quota_expired, _rejected, _online)
+        if (finding := rule(sim, relevant, now))
+    ]
+    if not any(f.severity == "ok" for f in findings):
+        findings.append(_attachment(sim, relevant, now))
+    findings.sort(key=lambda f: SEVERITY_ORDER.index(f.severity))
+    return Diagnosis(findings=tuple(findings), events=relevant)
+
+
+def _relevant(event_type: str) -> bool:
+    lowered = event_type.lower()
+    return any(word in lowered for word in RELEVANT_WORDS)
+
+
+def _latest(events: Sequence[SimEvent], *words: str) -> SimEvent | None:
+    return next((e for e in events if any(w in e.event_type.lower() for w in words)), None)
+
+
+def _event_fact(event: SimEvent) -> str:
+    return f"{event.occurred_at:%Y-%m-%d %H:%M} UTC: {event.event_type}"
+
+
+def _disabled(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Finding | None:
+    if sim.status != "Disabled":
+        return None
+    evidence = ["1NCE reports the SIM status as Disabled."]
+    change = _latest(events, "status of sim changed")
+    if change:
+        evidence.append(_event_fact(change))
+    return Finding(
+        "bad",
+        "The SIM is disabled",
+        "A disabled SIM cannot attach or use data. Enable it if it should be in service.",
+        tuple(evidence),
+    )
+
+
+def _quota_exhausted(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Finding | None:
+    remaining = sim.data_remaining_mb
+    used_up = remaining is not None and remaining <= Decimal(0)
+    if not used_up and sim.data_quota_state != EXHAUSTED_STATE:
+        return None
+    evidence = [f"Data left: {_mb(remaining)}."]
+    notice = _latest(events, "used up", "exhausted")
+    if notice:
+        evidence.append(_event_fact(notice))
+    return Finding(
+        "bad",
+        "The data quota is used up",
+        "1NCE blocks data until the SIM is topped up. Order a top-up to bring it back.",
+        tuple(evidence),
+    )
+
+
+def _quota_expired(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Finding | None:
+    if sim.data_expires_at is None or sim.data_expires_at > now:
+        return None
+    evidence = [f"The data quota expired on {sim.data_expires_at:%Y-%m-%d}."]
+    notice = _latest(events, "expired")
+    if notice:
+        evidence.append(_event_fact(notice))
+    return Finding(
+        "bad",
+        "The data quota has expired",
+        "An expired quota blocks data even with volume left. A top-up renews it.",
+        tuple(evidence),
+    )
+
+
+def _rejected(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Finding | None:
+    failure = _latest(events, *FAILURE_WORDS)
+    if failure is None:
+        return None
+    later_success = next(
+        (
+            e
+            for e in events
+            if e.occurred_at > failure.occurred_at
+            and not any(w in e.event_type.lower() for w in FAILURE_WORDS)
+            and ("update location" in e.event_type.lower() or "create pdp" in e.event_type.lower())
+        ),
+        None,
+    )
+    if later_success:
+        return None
+    return Finding(
+        "bad",
+        "The network rejected the device",
+        "The last registration or session attempt failed. Check roaming coverage and the "
+        "device's APN settings, then reset the connectivity.",
+        (_event_fact(failure),),
+    )
+
+
+def _online(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Finding | None:
+    if sim.online is not True:
+        return None
+    evidence = ["1NCE reports an open data session."]
+    if sim.operator or sim.country:
+        evidence.append(f"Network: {sim.operator or 'unknown'} ({sim.country or 'unknown'}).")
+    advice = "No problem found: a data session is open."
+    return Finding("ok", "The SIM is online", advice, tuple(evidence))
+
+
+def _attachment(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Finding:
+    """Why a SIM that is not blocked has no session, from what the network saw last."""
+    if sim.connectivity_status is None and sim.last_seen_at is None:
+        return Finding(
+            "unknown",
+            "Connectivity not known yet",
+            "Simfleet has not read this SIM's connectivity from 1NCE. Use “Check now”.",
+        )
+    seen = sim.last_seen_at
+    if seen is None or now - seen > SILENT_AFTER:
+        when = f"{seen:%Y-%m-%d %H:%M} UTC" if seen else "never"
+        evidence = [f"Last seen by the network: {when}."]
+        purge = _latest(events, "purge")
+        if purge:
+            evidence.append(_event_fact(purge))
+        return Finding(
+            "warn",
+            "The device has not been on the network for a while",
+            "It is probably switched off, out of coverage or without power. Check the device "
+            "on site; nothing on the 1NCE side blocks it.",
+            tuple(evidence),
+        )
+    evidence = [f"Connectivity: {sim.connectivity_status or 'unknown'}."]
+    closed = _latest(events, "delete pdp")
+    if closed:
+        evidence.append(_event_fact(closed))
+    return Finding(
+        "warn",
+        "Attached to the network, but no data session",
+        "The device is registered but idle. If it should be sending, check its APN and data "
+        "settings, or reset the connectivity to make it attach again.",
+        tuple(evidence),
+    )
+
+
+def _mb(value: Decimal | None) -> str:
+    return "unknown" if value is None else f"{value:,.1f} MB"
