@@ -8,16 +8,16 @@ from webapp import devstack
 from webapp.extensions import db
 from webapp.timeseries import timescaledb_enabled
 
-SCRATCH = "simfleet_migrations_test"
-
 
 @pytest.fixture
 def scratch_app(make_app, database_url):
     base, _, _ = database_url.partition("?")
     server, _, _ = base.rpartition("/")
     query = database_url[len(base) :]
-    devstack.create_database(f"{server}/postgres{query}", SCRATCH)
-    app = make_app(DATABASE_URL=f"{server}/{SCRATCH}{query}")
+    # Named after the session's database, so parallel sessions each have their own.
+    scratch = f"{base.rpartition('/')[2]}_migrations"
+    devstack.create_database(f"{server}/postgres{query}", scratch)
+    app = make_app(DATABASE_URL=f"{server}/{scratch}{query}")
     with app.app_context():
         yield app
         db.session.remove()

@@ -1,7 +1,7 @@
 """sim_actions: changes requested of 1NCE and whether they were applied
 
 Revision ID: d2e3f4a5b6c7
-Revises: c1d2e3f4a5b6
+Revises: 7f7f2062b07e
 Create Date: 2026-11-27 03:55:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "d2e3f4a5b6c7"
-down_revision = "c1d2e3f4a5b6"
+down_revision = "7f7f2062b07e"
 branch_labels = None
 depends_on = None
 

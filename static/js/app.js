@@ -24,7 +24,6 @@
       { code: "422", swap: true },
       { code: "[45]..", swap: false, error: true },
     ];
-    window.htmx.config.includeIndicatorStyles = false;
   });
 
   document.addEventListener("htmx:responseError", function (event) {
