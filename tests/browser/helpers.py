@@ -1,12 +1,15 @@
 """Helpers of the browser tests: console watch, htmx idle, charts, screenshots."""
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+PAINT_TIMEOUT_MS = 3_000
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 # Counts htmx requests in flight and remembers the last htmx event, per document. An init
@@ -113,29 +116,42 @@ CANVAS_PIXELS = """
 """
 
 
+CHART_DATA = """
+async (source) => {
+  const response = await fetch(source, { headers: { Accept: "application/json" } });
+  return { status: response.status, payload: response.ok ? await response.json() : null };
+}
+"""
+
+
 def chart_has_data(page: Page, selector: str, *, source_attribute: str = "data-src") -> ChartCheck:
     """Check the uPlot chart in `selector`: the JSON it was given has points, its canvas is drawn.
 
     The chart's container names its JSON endpoint in `source_attribute`; the answer is uPlot's
-    aligned data (`[[x...], [y...], ...]`), bare or under a "data" key. The endpoint is read
-    with the page's own cookies. The result is truthy when both the data has non-null values
-    in some series and the canvas has painted pixels; it says which failed otherwise.
+    aligned data (`[[x...], [y...], ...]`), bare or under a "data" key. The page fetches it
+    itself, as the chart's script does (same cookies, same CSP). The result is truthy when
+    some series has a non-null value and the canvas has painted pixels.
     """
     container = page.locator(selector)
     container.locator("canvas").first.wait_for(state="visible")
     source = container.get_attribute(source_attribute)
     if not source:
         raise AssertionError(f"{selector} has no {source_attribute} attribute naming its data")
-    response = page.request.get(source)
-    if not response.ok:
-        raise AssertionError(f"{source} answered {response.status}")
-    payload = response.json()
+    answer = page.evaluate(CHART_DATA, source)
+    if answer["payload"] is None:
+        raise AssertionError(f"{source} answered {answer['status']}")
+    payload = answer["payload"]
     series = payload["data"] if isinstance(payload, dict) else payload
     points = sum(1 for values in series[1:] for value in values if value is not None)
+    # uPlot draws after its constructor returns: give it a moment to paint.
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(
+            f"(container) => ({CANVAS_PIXELS})(container) > 0",
+            arg=container.element_handle(),
+            timeout=PAINT_TIMEOUT_MS,
+        )
     return ChartCheck(
-        source=source,
-        points=points,
-        painted_pixels=container.evaluate(CANVAS_PIXELS),
+        source=source, points=points, painted_pixels=container.evaluate(CANVAS_PIXELS)
     )
 
 

@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from tests.browser.helpers import screenshot
+from tests.browser.helpers import screenshot, wait_for_htmx_idle
 
 
 def test_sign_in_rejects_a_wrong_password_then_lands_on_the_dashboard(stack, new_page):
@@ -56,3 +56,31 @@ def test_an_admin_reaches_user_management_from_the_menu(signed_in_page, stack):
     for email in stack.users.values():
         expect(page.get_by_role("cell", name=email, exact=True)).to_be_visible()
     screenshot(page, "admin-users")
+
+
+def test_an_admin_adds_a_user(signed_in_page):
+    page = signed_in_page("admin")
+    page.goto("/admin/users")
+    form = page.locator("form", has=page.get_by_role("button", name="Add user"))
+
+    # A mistake comes back as 422 and is swapped into the page in place.
+    page.watch.allow(r"status of 422")
+    form.get_by_label("Email").fill("viewer@example.com")
+    form.get_by_label("Initial password").fill("a long enough password")
+    form.get_by_role("button", name="Add user").click()
+    wait_for_htmx_idle(page)
+    expect(form.locator(".error")).to_have_text(
+        "A user with the email viewer@example.com already exists."
+    )
+    expect(page.get_by_role("heading", name="3 users")).to_be_visible()
+
+    # The password is not sent back: type it again.
+    form.get_by_label("Email").fill("new.colleague@example.com")
+    form.get_by_label("Initial password").fill("a long enough password")
+    form.get_by_label("Role").select_option("operator")
+    form.get_by_role("button", name="Add user").click()
+    expect(page.get_by_role("status")).to_have_text("User new.colleague@example.com created.")
+    expect(page.get_by_role("heading", name="4 users")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Role of new.colleague@example.com")).to_have_value(
+        "operator"
+    )
