@@ -56,16 +56,20 @@ START_TIMEOUT = 60
 USERS = {role: f"{role.value}@example.com" for role in Role}
 
 
+@pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
-    """Mark every test under tests/browser as `browser` and run them after all others."""
-    inside, outside = [], []
+    """Mark every test under tests/browser as `browser` and run them after all others.
+
+    A wrapper: the marks are there before `-m` selects, and the order is set after any
+    other plugin has ordered the items.
+    """
     for item in items:
         if BROWSER_DIR in Path(item.path).parents:
             item.add_marker(pytest.mark.browser)
-            inside.append(item)
-        else:
-            outside.append(item)
-    items[:] = outside + inside
+    result = yield
+    inside = [item for item in items if item.get_closest_marker("browser")]
+    items[:] = [item for item in items if not item.get_closest_marker("browser")] + inside
+    return result
 
 
 @dataclass
@@ -124,10 +128,13 @@ class Stack:
 @pytest.fixture(scope="session")
 def browser_database_url(database_url, redis_url) -> str:
     """A database of the browser tests' own on the test server, reset and migrated to head."""
-    base, _, _ = database_url.rpartition("/")
+    # An embedded server's URL ends in a query (its socket directory): keep it.
+    path, _, _ = database_url.partition("?")
+    server, _, _ = path.rpartition("/")
+    query = database_url[len(path) :]
     name = f"{TEST_DATABASE}_browser"
-    devstack.create_database(f"{base}/postgres", name)
-    url = f"{base}/{name}"
+    devstack.create_database(f"{server}/postgres{query}", name)
+    url = f"{server}/{name}{query}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
@@ -147,7 +154,9 @@ def _stack_env(*, database_url: str, redis_url: str, simulator: LiveSimulator) -
         and name not in ("DATABASE_URL", "REDIS_URL", "BIND", "PORT", "WEB_CONCURRENCY")
     }
     env.update(
-        APP_ENV="testing",
+        # As deployed: production settings. Chromium keeps Secure cookies from 127.0.0.1,
+        # which counts as a secure context, so sessions work over plain HTTP here.
+        APP_ENV="production",
         SECRET_KEY="browser-tests-secret-key-" + "x" * 32,
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
