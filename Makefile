@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
 ASSETS := static/vendor/htmx.min.js
 
-.PHONY: install demo test lint format clean
+.PHONY: install demo test screenshots lint format clean
 
 install: $(INSTALLED) $(ASSETS)
 
@@ -25,6 +25,10 @@ demo: install
 ## Run the test suite against real PostgreSQL and Redis (configured or embedded).
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Regenerate docs/screenshots/*.png from a real stack (the browser tests, in Chromium).
+screenshots: install
+	SIMFLEET_SCREENSHOTS=1 $(BIN)/pytest -m browser $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

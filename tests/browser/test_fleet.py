@@ -1,0 +1,64 @@
+"""The dashboard and the SIM detail page over a fleet synced from the simulator."""
+
+from collections import Counter
+
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from tests.browser.helpers import screenshot
+from webapp.extensions import db
+from webapp.models import Sim
+
+
+def kpi(page, label: str):
+    """The value of the dashboard KPI with this label."""
+    return page.locator(".kpi", has=page.locator(".kpi-label", has_text=label)).locator(
+        ".kpi-value"
+    )
+
+
+def test_the_dashboard_shows_the_synced_fleet(signed_in_page, stack):
+    fleet = stack.simulator.fleet
+    statuses = Counter(fleet.sim(iccid).status for iccid in fleet.iccids())
+    with stack.app.app_context():
+        online = db.session.scalar(sa.select(sa.func.count()).where(Sim.online.is_(True)))
+
+    page = signed_in_page("viewer")
+
+    expect(kpi(page, "SIMs")).to_have_text(f"{sum(statuses.values()):,}")
+    breakdown = " · ".join(f"{count:,} {status}" for status, count in sorted(statuses.items()))
+    expect(page.locator(".kpi-detail").first).to_have_text(breakdown)
+    expect(kpi(page, "online now")).to_have_text(f"{online:,}")
+    freshness = page.locator("#fleet-summary p.muted")
+    for kind in ("Inventory", "Usage", "Quotas", "Events", "Connectivity"):
+        expect(freshness).to_contain_text(f"{kind} as of")
+    expect(freshness).to_contain_text("last heartbeat")
+    screenshot(page, "fleet")
+
+
+def test_a_sim_detail_page_opens_by_url(signed_in_page, stack):
+    fleet = stack.simulator.fleet
+    sim = next(record for record in map(fleet.sim, fleet.iccids()) if record.label and record.imei)
+
+    page = signed_in_page("viewer")
+    page.goto(f"/sims/{sim.iccid}")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"SIM {sim.iccid}")
+    facts = page.locator("#sim-detail dl")
+    for term, value in (
+        ("Status", sim.status),
+        ("Label", sim.label),
+        ("IMSI", sim.imsi),
+        ("MSISDN", sim.msisdn),
+        ("IP address", sim.ip_address),
+    ):
+        expect(facts.locator(f"dt:text-is('{term}') + dd")).to_have_text(value)
+    expect(facts.locator("dt:text-is('IMEI') + dd")).to_contain_text(sim.imei)
+    screenshot(page, "sim-detail")
+
+
+def test_an_unknown_sim_is_not_found(signed_in_page):
+    page = signed_in_page("viewer")
+    page.watch.allow(r"status of 404")
+    response = page.goto("/sims/8988228066000000000")
+    assert response.status == 404
