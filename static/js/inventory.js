@@ -23,9 +23,12 @@
     var table = target.closest("table");
     if (!table) return;
     if (target.classList.contains("select-page")) {
+      // Read once: each row's change event (for listeners such as the bulk bar) also
+      // recomputes this header box while the loop runs.
+      var selected = target.checked;
       rowBoxes(table).forEach(function (box) {
-        if (box.checked !== target.checked) {
-          box.checked = target.checked;
+        if (box.checked !== selected) {
+          box.checked = selected;
           box.dispatchEvent(new Event("change", { bubbles: true }));
         }
       });

@@ -14,7 +14,6 @@ def test_full_load_is_the_page_and_htmx_gets_the_fragment(client, login, varied_
     assert b"js/inventory.js" in page.data and b"css/inventory.css" in page.data
     fragment = client.get("/sims?status=Enabled", headers={"HX-Request": "true"})
     assert "HX-Request" in fragment.headers["Vary"]
-    assert fragment.data.lstrip().startswith(b"{#") is False
     assert b'id="sim-results"' in fragment.data and b"<h1>" not in fragment.data
     assert b"9 SIMs" in fragment.data
 
@@ -26,7 +25,7 @@ def test_rows_link_to_the_detail_page_and_show_computed_columns(client, login, v
     assert "90.0 MB" in body and "18 %" in body and "low" in body
     assert "0.50 MB" in body  # 7-day average
     assert "2027-01-02" in body  # runs out
-    assert re.search(r"usage <time [^>]+>(just now|1 min ago)</time>", body)
+    assert re.search(r"usage <time [^>]+>(just now|\d+ min ago)</time>", body)
 
 
 def test_values_from_1nce_and_users_are_escaped(client, login, make_sim):
