@@ -6,12 +6,11 @@ from flask import abort, flash, request, url_for
 from flask_login import current_user, login_required
 
 from webapp.models import Sim
-from webapp.pages import redirect_after_post, render_page
+from webapp.pages import redirect_after_post, render_page, wants_partial
 from webapp.sims import bp
 from webapp.sims.export import export_inventory
 from webapp.sims.inventory import (
     COUNT_CAP,
-    SORT_KEYS,
     SimOrder,
     count_sims,
     data_left_percent,
@@ -37,17 +36,20 @@ def inventory():
     context = {
         "args": args,
         "view_args": args,
-        "sort_keys": SORT_KEYS,
         "count_cap": COUNT_CAP,
         "quota_names": QUOTA_STATE_NAMES,
         "runs_out_on": runs_out_on,
         "data_left_percent": data_left_percent,
-        "saved_views": list_saved_views(user=current_user),
-        "statuses": _pairs(list_choices(Sim.status), args.get("status")),
-        "countries": _pairs(list_choices(Sim.country), args.get("country")),
-        "operators": _pairs(list_choices(Sim.operator), args.get("operator")),
         "first_page": not request.args.get("cursor"),
     }
+    if not wants_partial():
+        # Only the full page has the filter form and the saved views.
+        context |= {
+            "saved_views": list_saved_views(user=current_user),
+            "statuses": _pairs(list_choices(Sim.status), args.get("status")),
+            "countries": _pairs(list_choices(Sim.country), args.get("country")),
+            "operators": _pairs(list_choices(Sim.operator), args.get("operator")),
+        }
     try:
         filters, order = SimFilters.from_args(request.args), SimOrder.from_args(request.args)
         total = count_sims(filters=filters)
