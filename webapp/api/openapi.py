@@ -244,6 +244,20 @@ PARAMETERS = {
         "description": "ok (20 % or more left), low (less than 20 %) or exhausted",
     },
     "Online": {"name": "online", "in": "query", "schema": {"type": "boolean"}},
+    "Country": _text_param("country", "Exact country, e.g. Germany"),
+    "Operator": _text_param("operator", "Exact network operator, e.g. Telekom"),
+    "HasLabel": {
+        "name": "has_label",
+        "in": "query",
+        "schema": {"type": "boolean"},
+        "description": "true: only SIMs with a label; false: only SIMs without one",
+    },
+    "Unseen": {
+        "name": "unseen",
+        "in": "query",
+        "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,3}[hd]$"},
+        "description": "Not seen for at least this long, or never: hours or days, e.g. 24h, 7d",
+    },
 }
 
 
@@ -326,7 +340,8 @@ def _write(summary: str, body: str | None, *, required: bool = True) -> dict:
 @cache
 def build_openapi() -> dict:
     """The OpenAPI 3.1 document of `/api/v1`."""
-    filters = ["Q", "Status", "QuotaState", "Online", "Label", "Limit", "Cursor"]
+    filters = ["Q", "Status", "QuotaState", "Online", "Label", "Country", "Operator", "HasLabel"]
+    filters += ["Unseen", "Limit", "Cursor"]
     return {
         "openapi": "3.1.0",
         "info": {

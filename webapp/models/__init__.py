@@ -4,6 +4,7 @@ from webapp.models.account import ProviderAccount
 from webapp.models.action import SimAction
 from webapp.models.apikey import ApiKey
 from webapp.models.audit import AuditEvent
+from webapp.models.saved_view import SavedView
 from webapp.models.sim import Sim, SimChange
 from webapp.models.sync import SyncRun
 from webapp.models.usage import FleetUsageDay, QuotaSample, SimEvent, UsageDay
@@ -16,6 +17,7 @@ __all__ = [
     "ProviderAccount",
     "QuotaSample",
     "Role",
+    "SavedView",
     "Sim",
     "SimAction",
     "SimChange",

@@ -11,7 +11,11 @@ from webapp.extensions import db
 from webapp.models.base import utcnow
 
 MB = sa.Numeric(18, 6)
-SEARCHABLE = ("iccid", "imsi", "msisdn", "imei", "label")
+SEARCHABLE = ("iccid", "imsi", "msisdn", "imei", "ip_address", "label")
+SORTABLE = (
+    "online", "last_seen_at", "country", "operator", "label", "status", "data_remaining_mb",
+    "avg_daily_mb_7d", "avg_daily_mb_30d", "usage_synced_at",
+)  # fmt: skip
 
 
 class Sim(db.Model):
@@ -19,12 +23,15 @@ class Sim(db.Model):
     __table_args__ = (
         sa.Index("ix_sims_account_status", "account_id", "status"),
         sa.Index("ix_sims_data_quota_state", "data_quota_state"),
-        sa.Index("ix_sims_online", "online"),
-        sa.Index("ix_sims_last_seen_at", "last_seen_at"),
-        sa.Index("ix_sims_country", "country"),
-        sa.Index("ix_sims_operator", "operator"),
         sa.Index("ix_sims_data_exhausted_on", "data_exhausted_on"),
         sa.Index("ix_sims_ip_address", "ip_address"),
+        # Keyset pages of the inventory sorted by a column: (column, iccid), either direction.
+        *(sa.Index(f"ix_sims_{column}", column, "iccid") for column in SORTABLE),
+        sa.Index(
+            "ix_sims_runs_out_on",
+            sa.text("LEAST(data_exhausted_on, timezone('UTC'::text, data_expires_at)::date)"),
+            "iccid",
+        ),
         *(
             sa.Index(
                 f"ix_sims_{column}_trgm",

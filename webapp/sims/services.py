@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -17,12 +17,23 @@ from webapp.models import Sim, SimEvent, UsageDay
 QUOTA_STATES = {"ok": 0, "low": 1, "exhausted": 2}
 QUOTA_STATE_NAMES = {value: name for name, value in QUOTA_STATES.items()}
 SEARCHED_COLUMNS = (Sim.iccid, Sim.imsi, Sim.msisdn, Sim.imei, Sim.ip_address, Sim.label)
+# The identifiers are digits and IP addresses hex digits, dots and colons: text that cannot
+# occur in a column is not searched there (each trigram index scan costs, even finding nothing).
+DIGITS = re.compile(r"[0-9]+")
+IP_TEXT = re.compile(r"[0-9a-fA-F.:]+")
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 MAX_USAGE_DAYS = 731
 DEFAULT_USAGE_DAYS = 30
 MAX_TEXT_FILTER = 100
 ICCID = re.compile(r"[0-9]{1,22}")
+# "Not seen for": a number of hours or days, such as 24h or 7d.
+UNSEEN = re.compile(r"([1-9][0-9]{0,3})([hd])")
+# The query parameters that make up one view of the inventory (the cursor is a position in it).
+VIEW_PARAMS = (
+    "q", "status", "quota_state", "online", "country", "operator", "has_label", "unseen",
+    "label", "sort", "dir",
+)  # fmt: skip
 
 
 class QueryError(ValueError):
@@ -43,27 +54,44 @@ class SimFilters:
     quota_state: str | None = None
     online: bool | None = None
     label: str | None = None
+    country: str | None = None
+    operator: str | None = None
+    has_label: bool | None = None
+    unseen: str | None = None
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> "SimFilters":
         """Parse request arguments; raise QueryError naming the first bad one."""
-        quota_state = args.get("quota_state")
+        quota_state = args.get("quota_state") or None
         if quota_state is not None and quota_state not in QUOTA_STATES:
             raise QueryError("quota_state", f"must be one of {', '.join(QUOTA_STATES)}")
+        unseen = args.get("unseen") or None
+        if unseen is not None and not UNSEEN.fullmatch(unseen):
+            raise QueryError("unseen", "must be a number of hours or days, such as 24h or 7d")
         return cls(
             q=_text(args, "q"),
             status=_text(args, "status"),
             quota_state=quota_state,
             online=_boolean(args, "online"),
             label=_text(args, "label"),
+            country=_text(args, "country"),
+            operator=_text(args, "operator"),
+            has_label=_boolean(args, "has_label"),
+            unseen=unseen,
         )
+
+    @property
+    def narrowed(self) -> bool:
+        """True when any filter is set (the view is not the whole fleet)."""
+        return any(value is not None for value in vars(self).values())
 
     def conditions(self) -> list[sa.ColumnElement[bool]]:
         """The WHERE conditions these filters stand for."""
         conditions = [Sim.removed_at.is_(None)]
         if self.q:
             pattern = _contains(self.q)
-            conditions.append(sa.or_(*(c.ilike(pattern, escape="\\") for c in SEARCHED_COLUMNS)))
+            columns = _searchable_columns(self.q)
+            conditions.append(sa.or_(*(c.ilike(pattern, escape="\\") for c in columns)))
         if self.status:
             conditions.append(Sim.status == self.status)
         if self.quota_state:
@@ -72,6 +100,16 @@ class SimFilters:
             conditions.append(Sim.online.is_(self.online))
         if self.label:
             conditions.append(Sim.label.ilike(_contains(self.label), escape="\\"))
+        if self.country:
+            conditions.append(Sim.country == self.country)
+        if self.operator:
+            conditions.append(Sim.operator == self.operator)
+        if self.has_label is not None:
+            labelled = sa.func.coalesce(Sim.label, "") != ""
+            conditions.append(labelled if self.has_label else sa.not_(labelled))
+        if self.unseen:
+            since = datetime.now(UTC) - _unseen_delta(self.unseen)
+            conditions.append(sa.or_(Sim.last_seen_at.is_(None), Sim.last_seen_at < since))
         return conditions
 
 
@@ -216,11 +254,16 @@ def _text(args: Mapping[str, str], name: str) -> str | None:
 
 def _boolean(args: Mapping[str, str], name: str) -> bool | None:
     value = args.get(name)
-    if value is None:
+    if value is None or value == "":
         return None
     if value not in ("true", "false"):
         raise QueryError(name, "must be true or false")
     return value == "true"
+
+
+def _unseen_delta(unseen: str) -> timedelta:
+    number, unit = UNSEEN.fullmatch(unseen).groups()
+    return timedelta(hours=int(number)) if unit == "h" else timedelta(days=int(number))
 
 
 def _date(args: Mapping[str, str], name: str) -> date | None:
@@ -234,6 +277,15 @@ def _date(args: Mapping[str, str], name: str) -> date | None:
     if parsed is None:
         raise QueryError(name, "must be a date as YYYY-MM-DD")
     return parsed
+
+
+def _searchable_columns(text: str) -> list[sa.ColumnElement]:
+    """The SEARCHED_COLUMNS whose values could contain `text`."""
+    if DIGITS.fullmatch(text):
+        return list(SEARCHED_COLUMNS)
+    if IP_TEXT.fullmatch(text):
+        return [Sim.ip_address, Sim.label]
+    return [Sim.label]
 
 
 def _contains(text: str) -> str:

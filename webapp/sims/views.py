@@ -1,19 +1,116 @@
-"""SIM inventory pages."""
+"""The SIM inventory: search, filters, sorting, keyset pages, saved views and CSV export."""
 
-import sqlalchemy as sa
-from flask_login import login_required
+from urllib.parse import parse_qsl, urlencode
 
-from webapp.extensions import db
+from flask import abort, flash, request, url_for
+from flask_login import current_user, login_required
+
 from webapp.models import Sim
-from webapp.pages import render_page
+from webapp.pages import redirect_after_post, render_page, wants_partial
 from webapp.sims import bp
+from webapp.sims.export import export_inventory
+from webapp.sims.inventory import (
+    COUNT_CAP,
+    SimOrder,
+    count_sims,
+    data_left_percent,
+    list_choices,
+    list_inventory,
+    runs_out_on,
+    view_args,
+)
+from webapp.sims.saved_views import (
+    SavedViewError,
+    delete_saved_view,
+    list_saved_views,
+    save_view,
+)
+from webapp.sims.services import QUOTA_STATE_NAMES, QueryError, SimFilters
 
 
 @bp.get("")
 @login_required
 def inventory():
-    """Every SIM of the fleet."""
-    count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Sim).where(Sim.removed_at.is_(None))
-    )
-    return render_page("sims/page.html", "sims/_table.html", count=count)
+    """Every SIM of the fleet, narrowed, sorted and paged as the URL says."""
+    args = view_args(request.args)
+    context = {
+        "args": args,
+        "view_args": args,
+        "count_cap": COUNT_CAP,
+        "quota_names": QUOTA_STATE_NAMES,
+        "runs_out_on": runs_out_on,
+        "data_left_percent": data_left_percent,
+        "first_page": not request.args.get("cursor"),
+    }
+    if not wants_partial():
+        # Only the full page has the filter form and the saved views.
+        context |= {
+            "saved_views": list_saved_views(user=current_user),
+            "statuses": _pairs(list_choices(Sim.status), args.get("status")),
+            "countries": _pairs(list_choices(Sim.country), args.get("country")),
+            "operators": _pairs(list_choices(Sim.operator), args.get("operator")),
+        }
+    try:
+        filters, order = SimFilters.from_args(request.args), SimOrder.from_args(request.args)
+        total = count_sims(filters=filters)
+        # A counted, narrowed set is small enough to read whole and sort (see list_inventory).
+        small = filters.narrowed and total is not None
+        page = list_inventory(
+            filters=filters, order=order, cursor=request.args.get("cursor"), small=small
+        )
+    except QueryError as error:
+        return render_page(
+            "sims/page.html", "sims/_table.html", 400, error=error, results=None, total=None,
+            order=SimOrder(), **context,
+        )  # fmt: skip
+    return render_page(
+        "sims/page.html", "sims/_table.html", error=None, results=page, total=total, order=order,
+        **context,
+    )  # fmt: skip
+
+
+@bp.get("/export.csv")
+@login_required
+def export():
+    """The current view as a CSV download, every row, streamed."""
+    try:
+        filters, order = SimFilters.from_args(request.args), SimOrder.from_args(request.args)
+    except QueryError as error:
+        abort(400, f"{error.field} {error.message}")
+    return export_inventory(filters=filters, order=order)
+
+
+@bp.post("/views")
+@login_required
+def save_saved_view():
+    """Save the current view under a name (replacing a view of the same name)."""
+    query = request.form.get("query", "")
+    try:
+        view = save_view(user=current_user, name=request.form.get("name", ""), query=query)
+    except SavedViewError as error:
+        flash(str(error), "error")
+        return redirect_after_post(_inventory_url(query))
+    flash(f"Saved the view “{view.name}”.", "success")
+    return redirect_after_post(_inventory_url(view.query))
+
+
+@bp.post("/views/<int:view_id>/delete")
+@login_required
+def delete_view(view_id: int):
+    """Delete one of the user's saved views."""
+    if not delete_saved_view(user=current_user, view_id=view_id):
+        abort(404)
+    flash("Deleted the saved view.", "success")
+    return redirect_after_post(url_for("sims.inventory"))
+
+
+def _inventory_url(query: str) -> str:
+    args = view_args(dict(parse_qsl(query)))
+    return url_for("sims.inventory") + (f"?{urlencode(args)}" if args else "")
+
+
+def _pairs(values: list[str], current: str | None) -> list[tuple[str, str]]:
+    # A value from a shared URL stays selectable even when no SIM has it any more.
+    if current and current not in values:
+        values = [*values, current]
+    return [(value, value) for value in values]
