@@ -1,5 +1,7 @@
 """Actions through the live simulator: confirm, send, record, audit, settle; API included."""
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
@@ -76,9 +78,10 @@ def test_disable_is_pending_then_applied(client, login, iccid, simulator):
 
 def test_a_change_1nce_never_shows_is_not_confirmed(client, login, iccid, simulator):
     login("operator")
+    # 1NCE accepts the write but has not applied it yet when the job re-reads the SIM.
+    simulator.fleet.write_delay = timedelta(minutes=5)
     client.post(f"/sims/{iccid}/actions/label", data={"label": "tank 4", "confirmed": "yes"})
     [action] = actions()
-    # Re-read before the simulator applies the write (0.2 s): 1NCE does not show it yet.
     settled = settle_action(action_id=action.id, client=get_client(), delays=(0.0,))
     assert settled.state == "failed" and settled.outcome["error"] == "not confirmed"
     assert "Not confirmed" in client.get(f"/sims/{iccid}").text
