@@ -29,6 +29,7 @@ JOB_SPECS: dict[str, JobSpec] = {
     # A chunk is atomic, so a retry redoes exactly the chunk that failed.
     "worker.jobs.sync_chunk": JobSpec(queue="sync", timeout=900, retries=(30, 120, 300)),
     "worker.jobs.enforce_retention": JobSpec(queue="default", timeout=3600),
+    "worker.jobs.refresh_usage_periods": JobSpec(queue="default", timeout=1800),
 }
 
 

@@ -4,6 +4,8 @@ import logging
 
 from rq import get_current_job
 
+from webapp.extensions import db
+from webapp.fleet.services import refresh_usage_periods as refresh_periods
 from webapp.onece import get_client
 from webapp.ops.services import record_heartbeat
 from webapp.sync import services as sync
@@ -46,3 +48,10 @@ def sync_chunk(run_id: int, kind: str, iccids: list[str]) -> bool:
 def enforce_retention() -> dict[str, int]:
     """Drop usage and events older than the configured retention."""
     return drop_expired()
+
+
+def refresh_usage_periods() -> int:
+    """Recompute every SIM's data per dashboard period: the periods move on with each day."""
+    written = refresh_periods(db.session.connection())
+    db.session.commit()
+    return written

@@ -7,7 +7,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import FleetUsageDay, Sim
+from webapp.models import FleetUsageDay, Sim, SimEvent, SimUsagePeriod
 
 LOW_STATE, EXHAUSTED_STATE = 1, 2
 ENDING_WITHIN_DAYS = 30
@@ -109,3 +109,139 @@ def list_fleet_usage(*, start: date, end: date) -> list[sa.Row]:
         .order_by(days.c.day)
     )
     return list(db.session.execute(query))
+
+
+# The dashboard's ranges: URL value -> (days, label). Top consumers and movers use the same.
+RANGES = {
+    "7d": (7, "7 days"),
+    "30d": (30, "30 days"),
+    "90d": (90, "90 days"),
+    "6m": (180, "6 months"),
+}
+DEFAULT_RANGE = "30d"
+PERIOD_DAYS = tuple(days for days, _ in RANGES.values())
+RANKED = 10
+RECENT_EVENTS = 20
+RECENT_ALERTS = 10
+# Severities 1NCE uses for events that need attention (besides the `alert` flag).
+ALERT_SEVERITIES = ("Warn", "Warning", "Major", "Critical", "Error")
+
+REFRESH_PERIODS_SQL = """
+INSERT INTO sim_usage_periods (iccid, period_days, through, data_mb, previous_data_mb)
+SELECT iccid, v.days, :through, COALESCE(v.current, 0), COALESCE(v.previous, 0)
+FROM (
+    SELECT iccid, {sums}
+    FROM usage_daily
+    WHERE day > :through - 2 * :longest AND day <= :through {only}
+    GROUP BY iccid
+) sums
+CROSS JOIN LATERAL (VALUES {values}) AS v(days, current, previous)
+"""
+
+
+def refresh_usage_periods(
+    connection: sa.Connection, *, through: date | None = None, iccids: list[str] | None = None
+) -> int:
+    """Recompute the SIMs' data in each dashboard period up to `through` and the one before.
+
+    One pass over `usage_daily` (two of the longest periods), replacing the rows of the SIMs
+    (all without `iccids`); SIMs without usage in that window get none. Returns the rows written.
+    """
+    through = through or datetime.now(UTC).date()
+    mb = "data_rx_mb + data_tx_mb"
+    sums = ", ".join(
+        f"SUM({mb}) FILTER (WHERE day > :through - {days}) AS c{days}, "
+        f"SUM({mb}) FILTER (WHERE day <= :through - {days} AND day > :through - {2 * days})"
+        f" AS p{days}"
+        for days in PERIOD_DAYS
+    )
+    values = ", ".join(f"({days}, c{days}, p{days})" for days in PERIOD_DAYS)
+    only = "AND iccid = ANY(:iccids)" if iccids is not None else ""
+    params = {"through": through, "longest": max(PERIOD_DAYS), "iccids": iccids}
+    sql = REFRESH_PERIODS_SQL.format(sums=sums, values=values, only=only)
+    connection.execute(sa.text(f"DELETE FROM sim_usage_periods WHERE true {only}"), params)
+    return connection.execute(sa.text(sql), params).rowcount
+
+
+def parse_range(value: str | None) -> str:
+    """The dashboard range named in the URL, or the default one."""
+    return value if value in RANGES else DEFAULT_RANGE
+
+
+def get_usage_chart(*, range_key: str, today: date | None = None) -> dict:
+    """The fleet's daily data (rx, tx) and SMS over the range, as uPlot-ready columns."""
+    today = today or datetime.now(UTC).date()
+    days, label = RANGES[range_key]
+    rows = list_fleet_usage(start=today - timedelta(days=days - 1), end=today)
+    return {
+        "range": range_key,
+        "label": label,
+        "days": [row.day.isoformat() for row in rows],
+        "data_rx_mb": [float(row.data_rx_mb) for row in rows],
+        "data_tx_mb": [float(row.data_tx_mb) for row in rows],
+        "sms": [int(row.sms_mo + row.sms_mt) for row in rows],
+    }
+
+
+@dataclass(frozen=True)
+class RankedSim:
+    """A SIM in a top list: its data in the period and in the period before."""
+
+    iccid: str
+    label: str | None
+    data_mb: Decimal
+    previous_data_mb: Decimal
+    through: date
+
+    @property
+    def change_mb(self) -> Decimal:
+        """Data in the period minus the period before."""
+        return self.data_mb - self.previous_data_mb
+
+
+@dataclass(frozen=True)
+class Rankings:
+    """Top consumers and biggest movers of one period, and the day the figures run to."""
+
+    through: date | None
+    top_consumers: list[RankedSim]
+    biggest_movers: list[RankedSim]
+
+
+def _ranked(order: sa.ColumnElement, days: int) -> list[RankedSim]:
+    query = (
+        sa.select(SimUsagePeriod, Sim.label)
+        .join(Sim, Sim.iccid == SimUsagePeriod.iccid)
+        .where(SimUsagePeriod.period_days == days)
+        .order_by(order, SimUsagePeriod.iccid)
+        .limit(RANKED)
+    )
+    return [
+        RankedSim(period.iccid, label, period.data_mb, period.previous_data_mb, period.through)
+        for period, label in db.session.execute(query)
+    ]
+
+
+def get_rankings(*, range_key: str) -> Rankings:
+    """The SIMs with the most data in the range, and those whose data changed the most."""
+    days, _ = RANGES[range_key]
+    change = sa.func.abs(SimUsagePeriod.data_mb - SimUsagePeriod.previous_data_mb)
+    top_consumers = _ranked(SimUsagePeriod.data_mb.desc(), days)
+    return Rankings(
+        through=max((sim.through for sim in top_consumers), default=None),
+        top_consumers=top_consumers,
+        biggest_movers=_ranked(change.desc(), days),
+    )
+
+
+def list_recent_events(*, limit: int = RECENT_EVENTS) -> list[SimEvent]:
+    """The newest SIM events of the fleet."""
+    query = sa.select(SimEvent).order_by(SimEvent.occurred_at.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def list_recent_alerts(*, limit: int = RECENT_ALERTS) -> list[SimEvent]:
+    """The newest events that 1NCE flagged as alerts or with a warning severity."""
+    flagged = sa.or_(SimEvent.alert.is_(True), SimEvent.severity.in_(ALERT_SEVERITIES))
+    query = sa.select(SimEvent).where(flagged).order_by(SimEvent.occurred_at.desc()).limit(limit)
+    return list(db.session.scalars(query))

@@ -1,22 +1,52 @@
 """Fleet dashboard."""
 
+from flask import jsonify, request
 from flask_login import login_required
 
 from webapp.fleet import bp
-from webapp.fleet.services import get_fleet_summary
+from webapp.fleet.services import (
+    ALERT_SEVERITIES,
+    RANGES,
+    get_fleet_summary,
+    get_rankings,
+    get_usage_chart,
+    list_recent_alerts,
+    list_recent_events,
+    parse_range,
+)
 from webapp.ops.services import get_heartbeat
-from webapp.pages import render_page
+from webapp.pages import render_page, wants_partial
 from webapp.sync.services import get_freshness
 
 
 @bp.get("/")
 @login_required
 def dashboard():
-    """The fleet at a glance: KPIs from the synced copy and how fresh it is."""
+    """The fleet at a glance; an HTMX range change gets only the usage section."""
+    range_key = parse_range(request.args.get("range"))
+    usage = {
+        "ranges": RANGES,
+        "range_key": range_key,
+        "chart": get_usage_chart(range_key=range_key),
+        "rankings": get_rankings(range_key=range_key),
+    }
+    if wants_partial():
+        return render_page("fleet/page.html", "fleet/_usage.html", **usage)
     return render_page(
         "fleet/page.html",
-        "fleet/_summary.html",
+        "fleet/_usage.html",
         summary=get_fleet_summary(),
         freshness=get_freshness(),
         heartbeat=get_heartbeat(),
+        events=list_recent_events(),
+        alerts=list_recent_alerts(),
+        alert_severities=ALERT_SEVERITIES,
+        **usage,
     )
+
+
+@bp.get("/fleet/usage.json")
+@login_required
+def usage_json():
+    """The fleet usage chart's data for one range: rx, tx and SMS per day."""
+    return jsonify(get_usage_chart(range_key=parse_range(request.args.get("range"))))

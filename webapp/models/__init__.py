@@ -5,7 +5,7 @@ from webapp.models.apikey import ApiKey
 from webapp.models.audit import AuditEvent
 from webapp.models.sim import Sim, SimChange
 from webapp.models.sync import SyncRun
-from webapp.models.usage import FleetUsageDay, QuotaSample, SimEvent, UsageDay
+from webapp.models.usage import FleetUsageDay, QuotaSample, SimEvent, SimUsagePeriod, UsageDay
 from webapp.models.user import Role, User
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "Sim",
     "SimChange",
     "SimEvent",
+    "SimUsagePeriod",
     "SyncRun",
     "UsageDay",
     "User",
