@@ -18,6 +18,9 @@ def fleet(app):
     db.session.commit()
 
 
+HTMX = {"HX-Request": "true"}
+
+
 def sql(query: str, **params):
     return db.session.execute(sa.text(query), params)
 
@@ -40,7 +43,7 @@ def test_kpis_of_a_loaded_fleet(app, client, login):
     assert "online now" in page.text
 
 
-@pytest.mark.parametrize("path", ["/", "/fleet/usage.json"])
+@pytest.mark.parametrize("path", ["/", "/fleet/usage.json", "/fleet/sync-status"])
 def test_signed_in_users_only(client, path):
     response = client.get(path)
     assert response.status_code == 302
@@ -79,12 +82,16 @@ def test_the_range_is_kept_in_the_url_and_unknown_ones_fall_back(client, login, 
 
 def test_a_range_change_swaps_only_the_usage_section(client, login, fleet):
     login("viewer")
-    fragment = client.get("/?range=90d", headers={"HX-Request": "true"}).text
+    fragment = client.get("/?range=90d", headers=HTMX).text
     assert 'id="fleet-usage"' in fragment
     assert "<h1>" not in fragment and "kpi-value" not in fragment
     assert "Fleet usage, last 90 days" in fragment
-    # The table alternative has one row per day.
-    assert fragment.count('<tr><th scope="row">') == 90
+    # The table alternative has one row per week for long ranges (a day per row up to 30).
+    today = datetime.now(UTC).date()
+    mondays = {today - timedelta(days=k + (today - timedelta(days=k)).weekday()) for k in range(90)}
+    assert "Week from" in fragment
+    assert fragment.count('<tr><th scope="row">') == len(mondays)
+    assert client.get("/?range=30d", headers=HTMX).text.count('<tr><th scope="row">') == 30
 
 
 def ranked_sql(order: str, days: int) -> list[str]:
@@ -158,10 +165,12 @@ def test_recent_events_and_alerts_link_to_their_sims_and_are_escaped(client, log
     assert "Quota used up" in alerts or "Quota threshold reached" in alerts
 
 
-def test_sync_status_per_kind(client, login, fleet):
+def test_sync_status_per_kind_loads_after_the_page(client, login, fleet):
     login("viewer")
     page = client.get("/").text
-    status = page.split(">Sync status</h2>")[1].split("</section>")[0]
+    assert 'hx-get="/fleet/sync-status" hx-trigger="load"' in page
+    assert client.get("/fleet/sync-status").status_code == 302
+    status = client.get("/fleet/sync-status", headers=HTMX).text
     for kind in ("Inventory", "Usage", "Quotas", "Events", "Connectivity"):
         assert f'<th scope="row">{kind}</th>' in status
     assert "no heartbeat yet" in status

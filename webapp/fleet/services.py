@@ -121,6 +121,7 @@ RANGES = {
 DEFAULT_RANGE = "30d"
 PERIOD_DAYS = tuple(days for days, _ in RANGES.values())
 RANKED = 10
+DAILY_TABLE_DAYS = 31  # longer ranges are tabled per week
 RECENT_EVENTS = 20
 RECENT_ALERTS = 10
 # Severities 1NCE uses for events that need attention (besides the `alert` flag).
@@ -181,6 +182,33 @@ def get_usage_chart(*, range_key: str, today: date | None = None) -> dict:
         "data_tx_mb": [float(row.data_tx_mb) for row in rows],
         "sms": [int(row.sms_mo + row.sms_mt) for row in rows],
     }
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One row of the chart's table: a day, or a week (from its Monday) for long ranges."""
+
+    start: date
+    data_rx_mb: float
+    data_tx_mb: float
+    sms: int
+
+
+def list_usage_rows(*, chart: dict) -> list[UsageRow]:
+    """The chart's figures as table rows, newest first: per day up to 30 days, else per week."""
+    weekly = len(chart["days"]) > DAILY_TABLE_DAYS
+    rows: dict[date, list] = {}
+    for day, rx, tx, sms in zip(
+        chart["days"], chart["data_rx_mb"], chart["data_tx_mb"], chart["sms"], strict=True
+    ):
+        start = date.fromisoformat(day)
+        if weekly:
+            start -= timedelta(days=start.weekday())
+        totals = rows.setdefault(start, [0.0, 0.0, 0])
+        totals[0] += rx
+        totals[1] += tx
+        totals[2] += sms
+    return [UsageRow(start, *totals) for start, totals in sorted(rows.items(), reverse=True)]
 
 
 @dataclass(frozen=True)
