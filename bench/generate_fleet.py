@@ -71,7 +71,7 @@ SELECT
     iccid, :account_id, (901405100000000 + n)::text, (882285100000000 + n)::text,
     CASE WHEN profile <> 'idle' THEN (350000000000000 + n)::text END, h2 < 0.3,
     CASE WHEN profile = 'disabled' THEN 'Disabled' ELSE 'Enabled' END,
-    CASE WHEN h2 < 0.85 THEN
+    CASE WHEN h3 > 0.1 THEN
         (ARRAY['meter', 'tracker', 'pump', 'gateway', 'cooler'])[1 + n % 5] || '-'
         || (ARRAY['north', 'south', 'east', 'west'])[1 + n / 5 % 4] || '-' || (n % 500)
     END,

@@ -1,4 +1,4 @@
-"""sim_usage_periods: per-SIM data of recent periods for the dashboard
+"""dashboard: sim_usage_periods (per-SIM data of recent periods), an index of alert events
 
 Revision ID: d4e5f6a7b8c9
 Revises: c1d2e3f4a5b6
@@ -28,8 +28,14 @@ def upgrade():
         batch_op.create_index('ix_sim_usage_periods_data', ['period_days', sa.text('data_mb DESC')], unique=False)
         batch_op.create_index('ix_sim_usage_periods_change', ['period_days', sa.text('abs(data_mb - previous_data_mb) DESC')], unique=False)
 
+    with op.batch_alter_table('sim_events', schema=None) as batch_op:
+        batch_op.create_index('ix_sim_events_alert_occurred_at', ['occurred_at'], unique=False, postgresql_where=sa.text('alert'))
+
 
 def downgrade():
+    with op.batch_alter_table('sim_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_sim_events_alert_occurred_at', postgresql_where=sa.text('alert'))
+
     with op.batch_alter_table('sim_usage_periods', schema=None) as batch_op:
         batch_op.drop_index('ix_sim_usage_periods_change')
         batch_op.drop_index('ix_sim_usage_periods_data')

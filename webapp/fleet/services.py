@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import current_app
 
 from webapp.extensions import db
 from webapp.models import FleetUsageDay, Sim, SimEvent, SimUsagePeriod
@@ -12,6 +13,7 @@ from webapp.models import FleetUsageDay, Sim, SimEvent, SimUsagePeriod
 LOW_STATE, EXHAUSTED_STATE = 1, 2
 ENDING_WITHIN_DAYS = 30
 SILENT_AFTER_DAYS = 3
+SUMMARY_MAX_AGE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,20 @@ def get_fleet_summary(*, now: datetime | None = None) -> FleetSummary:
     )
 
 
+def get_recent_fleet_summary() -> FleetSummary:
+    """The fleet summary, computed at most once a minute per process (it reads every SIM).
+
+    The synced copy changes only when a sync commits, every few minutes at best, so a page
+    shows figures at most SUMMARY_MAX_AGE older than the database, and says how old.
+    """
+    cache = current_app.extensions.setdefault("fleet_summary", {})
+    now = datetime.now(UTC)
+    summary = cache.get("summary")
+    if summary is None or now - summary.generated_at > SUMMARY_MAX_AGE:
+        summary = cache["summary"] = get_fleet_summary(now=now)
+    return summary
+
+
 def list_fleet_usage(*, start: date, end: date) -> list[sa.Row]:
     """Fleet totals per day from `start` to `end`, oldest first; days without usage are zeros."""
     days = sa.select(
@@ -124,8 +140,6 @@ RANKED = 10
 DAILY_TABLE_DAYS = 31  # longer ranges are tabled per week
 RECENT_EVENTS = 20
 RECENT_ALERTS = 10
-# Severities 1NCE uses for events that need attention (besides the `alert` flag).
-ALERT_SEVERITIES = ("Warn", "Warning", "Major", "Critical", "Error")
 
 REFRESH_PERIODS_SQL = """
 INSERT INTO sim_usage_periods (iccid, period_days, through, data_mb, previous_data_mb)
@@ -269,7 +283,8 @@ def list_recent_events(*, limit: int = RECENT_EVENTS) -> list[SimEvent]:
 
 
 def list_recent_alerts(*, limit: int = RECENT_ALERTS) -> list[SimEvent]:
-    """The newest events that 1NCE flagged as alerts or with a warning severity."""
-    flagged = sa.or_(SimEvent.alert.is_(True), SimEvent.severity.in_(ALERT_SEVERITIES))
-    query = sa.select(SimEvent).where(flagged).order_by(SimEvent.occurred_at.desc()).limit(limit)
+    """The newest events that 1NCE flagged as alerts (a partial index holds just those)."""
+    query = (
+        sa.select(SimEvent).where(SimEvent.alert).order_by(SimEvent.occurred_at.desc()).limit(limit)
+    )
     return list(db.session.scalars(query))

@@ -5,10 +5,9 @@ from flask_login import login_required
 
 from webapp.fleet import bp
 from webapp.fleet.services import (
-    ALERT_SEVERITIES,
     RANGES,
-    get_fleet_summary,
     get_rankings,
+    get_recent_fleet_summary,
     get_usage_chart,
     list_recent_alerts,
     list_recent_events,
@@ -35,7 +34,7 @@ def dashboard():
     }
     if wants_partial():
         return render_page("fleet/page.html", "fleet/_usage.html", **usage)
-    summary = get_fleet_summary()
+    summary = get_recent_fleet_summary()
     return render_page(
         "fleet/page.html",
         "fleet/_usage.html",
@@ -45,7 +44,6 @@ def dashboard():
         heartbeat=None if summary.total else get_heartbeat(),
         events=list_recent_events(),
         alerts=list_recent_alerts(),
-        alert_severities=ALERT_SEVERITIES,
         **usage,
     )
 

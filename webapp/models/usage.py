@@ -67,7 +67,13 @@ class SimEvent(db.Model):
     """An event 1NCE recorded for a SIM (location update, PDP context, status change...)."""
 
     __tablename__ = "sim_events"
-    __table_args__ = (sa.Index("ix_sim_events_occurred_at", "occurred_at"),)
+    __table_args__ = (
+        sa.Index("ix_sim_events_occurred_at", "occurred_at"),
+        # Alerts are rare: the dashboard's newest alerts must not walk all recent events.
+        sa.Index(
+            "ix_sim_events_alert_occurred_at", "occurred_at", postgresql_where=sa.text("alert")
+        ),
+    )
 
     iccid: Mapped[str] = mapped_column(sa.String(22), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), primary_key=True)
