@@ -13,7 +13,17 @@
     };
   }
 
+  // Axis ticks stay short: 750k, 1.2M.
+  function compact(u, ticks) {
+    return ticks.map(function (t) {
+      if (Math.abs(t) >= 1e6) return +(t / 1e6).toFixed(1) + "M";
+      if (Math.abs(t) >= 1e3) return +(t / 1e3).toFixed(1) + "k";
+      return t.toLocaleString();
+    });
+  }
+
   function options(width, data) {
+    var narrow = width < 500; // phones: no axis titles, the legend names the series
     return {
       width: width,
       height: width < 500 ? 220 : 300,
@@ -23,16 +33,19 @@
                 sms: { auto: true, range: function (u, min, max) { return [0, max || 1]; } } },
       axes: [
         { space: 60 },
-        { scale: "mb", label: "MB", size: 60, values: function (u, ticks) { return ticks.map(function (t) { return t.toLocaleString(); }); } },
-        { scale: "sms", label: "SMS", side: 1, size: 50, grid: { show: false } },
+        { scale: "mb", label: narrow ? null : "MB", size: narrow ? 50 : 55, values: compact },
+        { scale: "sms", label: narrow ? null : "SMS", side: 1, size: narrow ? 36 : 55, values: compact,
+          grid: { show: false } },
       ],
       series: [
         { value: "{YYYY}-{MM}-{DD}" },
         // Drawn as rx + tx (the stack's top); the legend shows rx alone.
-        { label: "Received (MB)", scale: "mb", stroke: RX, fill: RX + "55", width: 1,
+        { label: "Received (MB)", scale: "mb", stroke: RX, fill: RX + "55", width: 1, points: { show: false },
           value: function (u, v, s, i) { return i == null ? "–" : number(1)(u, data.data_rx_mb[i]); } },
-        { label: "Sent (MB)", scale: "mb", stroke: TX, fill: TX + "aa", width: 1, value: number(1) },
-        { label: "SMS", scale: "sms", stroke: SMS, width: 2, dash: [4, 3], value: number(0) },
+        { label: "Sent (MB)", scale: "mb", stroke: TX, fill: TX + "aa", width: 1, points: { show: false },
+          value: number(1) },
+        { label: "SMS", scale: "sms", stroke: SMS, width: 2, dash: [4, 3], points: { show: false },
+          value: number(0) },
       ],
     };
   }
