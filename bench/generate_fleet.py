@@ -26,7 +26,8 @@ VALUES ('Generated fleet', :api_url, 'generated', now())
 ON CONFLICT ON CONSTRAINT uq_provider_accounts_api DO UPDATE SET name = EXCLUDED.name
 RETURNING id
 """
-# h picks the profile, h2 the size and trend of the traffic, h3 where the SIM roams.
+# h picks the profile, h2 the size and trend of the traffic, h3 where the SIM roams. The
+# first SIM is always a steady one with traffic every day and no events (tests rely on it).
 # quiet_days: days without traffic up to today (NULL: never any traffic).
 PROFILES_SQL = """
 CREATE TEMP TABLE generated_profiles ON COMMIT DROP AS
@@ -38,10 +39,11 @@ SELECT n, (:first_iccid + n)::text AS iccid, h, h2, h3,
          WHEN h < 0.91 THEN 1 + n % 20 ELSE 8 + n % 120 END AS quiet_days,
     (0.2 + 12 * h2 * h2) * CASE WHEN h >= 0.58 AND h < 0.75 THEN 0.3 ELSE 1 END AS base_mb,
     h2 * 2 - 0.6 AS trend,
-    n % 900 + 1 AS age_days,
+    (n * 7919) % 900 + 1 AS age_days,
     CASE WHEN h2 < 0.7 THEN 500 ELSE 1000 END AS data_total_mb
 FROM generate_series(1, :count) AS n,
-    LATERAL (SELECT (hashint4(n) & 2147483647) / 2147483648.0 AS h,
+    LATERAL (SELECT CASE WHEN n = 1 THEN 0.5
+                         ELSE (hashint4(n) & 2147483647) / 2147483648.0 END AS h,
                     (hashint4(n # 7919) & 2147483647) / 2147483648.0 AS h2,
                     (hashint4(n # 104729) & 2147483647) / 2147483648.0 AS h3) r
 """
@@ -186,6 +188,7 @@ FROM (
            'Status of SIM changed from ''Enabled'' to ''Disabled''', 'Info', false
     FROM generated_profiles WHERE profile = 'disabled' AND quiet_days - 1 < :event_days
 ) e JOIN sims s USING (iccid)
+WHERE e.iccid <> :first
 ON CONFLICT DO NOTHING
 """
 LATEST_EVENT_SQL = """
@@ -233,7 +236,8 @@ def load_fleet(connection: sa.Connection, *, sims: int, usage_days: int = 0) -> 
     connection.execute(sa.text(FIGURES_SQL))
     connection.execute(sa.text(FORECAST_SQL))
     if event_days:
-        connection.execute(sa.text(EVENTS_SQL), {"event_days": event_days})
+        params = {"event_days": event_days, "first": first_iccid()}
+        connection.execute(sa.text(EVENTS_SQL), params)
         connection.execute(sa.text(LATEST_EVENT_SQL), {"event_days": event_days})
     if usage_days:
         params = {"days": usage_days, "every": QUOTA_SAMPLE_EVERY_DAYS}

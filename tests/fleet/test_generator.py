@@ -1,11 +1,12 @@
 """The fleet generator (bench/generate_fleet.py) loads a fleet the UI can be tried on."""
 
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from bench.generate_fleet import first_iccid, load_fleet
+from bench.generate_fleet import first_iccid, load_fleet, main
 from webapp.extensions import db
 
 
@@ -101,3 +102,13 @@ def test_the_same_arguments_give_the_same_fleet(app):
     db.session.execute(sa.text("TRUNCATE sims, usage_daily, sim_events, quota_samples"))
     load_fleet(db.session.connection(), sims=200, usage_days=10)
     assert fingerprint() == first
+
+
+def test_the_command_line_loads_a_fleet_and_prints_its_time(
+    app, migrated_database, monkeypatch, capsys
+):
+    command = ["generate_fleet", "--database-url", migrated_database, "--sims", "30", "--days", "3"]
+    monkeypatch.setattr(sys, "argv", command)
+    main()
+    assert "Loaded 30 SIMs with 3 days of history in " in capsys.readouterr().out
+    assert scalar("SELECT count(DISTINCT day) FROM usage_daily") == 3
