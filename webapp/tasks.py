@@ -31,6 +31,7 @@ JOB_SPECS: dict[str, JobSpec] = {
     "worker.jobs.enforce_retention": JobSpec(queue="default", timeout=3600),
     # Waits about half a minute in all for 1NCE to apply a SIM change; never retried.
     "worker.jobs.settle_sim_action": JobSpec(queue="actions", timeout=120),
+    "worker.jobs.refresh_usage_periods": JobSpec(queue="default", timeout=1800),
 }
 
 

@@ -4,6 +4,8 @@ import logging
 
 from rq import get_current_job
 
+from webapp.extensions import db
+from webapp.fleet.services import refresh_usage_periods as refresh_periods
 from webapp.onece import get_client
 from webapp.ops.services import record_heartbeat
 from webapp.sims.actions import settle_action
@@ -53,3 +55,10 @@ def settle_sim_action(action_id: int) -> str | None:
     """Mark a SIM change applied once 1NCE shows it, or failed when it never does."""
     action = settle_action(action_id=action_id, client=get_client())
     return action.state if action else None
+
+
+def refresh_usage_periods() -> int:
+    """Recompute every SIM's data per dashboard period: the periods move on with each day."""
+    written = refresh_periods(db.session.connection())
+    db.session.commit()
+    return written

@@ -19,6 +19,8 @@ from webapp.tasks import JOB_SPECS
 log = logging.getLogger("simfleet.scheduler")
 PERIODIC_PREFIX = "periodic-"
 RETENTION_SECONDS = 24 * 3600
+# The dashboard's per-SIM period figures: one pass over the usage of the last 360 days.
+USAGE_PERIODS_SECONDS = 3600
 FIRST_SYNC_STAGGER = 20
 
 
@@ -53,6 +55,7 @@ def periodic_jobs(app: Flask) -> list[PeriodicJob]:
             for position, kind in enumerate(KINDS)
         ]
     jobs.append(PeriodicJob("worker.jobs.enforce_retention", seconds=RETENTION_SECONDS))
+    jobs.append(PeriodicJob("worker.jobs.refresh_usage_periods", seconds=USAGE_PERIODS_SECONDS))
     return [job for job in jobs if job.seconds]
 
 

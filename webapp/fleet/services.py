@@ -5,13 +5,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import current_app
 
 from webapp.extensions import db
-from webapp.models import FleetUsageDay, Sim
+from webapp.models import FleetUsageDay, Sim, SimEvent, SimUsagePeriod
 
 LOW_STATE, EXHAUSTED_STATE = 1, 2
 ENDING_WITHIN_DAYS = 30
 SILENT_AFTER_DAYS = 3
+SUMMARY_MAX_AGE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,20 @@ def get_fleet_summary(*, now: datetime | None = None) -> FleetSummary:
     )
 
 
+def get_recent_fleet_summary() -> FleetSummary:
+    """The fleet summary, computed at most once a minute per process (it reads every SIM).
+
+    The synced copy changes only when a sync commits, every few minutes at best, so a page
+    shows figures at most SUMMARY_MAX_AGE older than the database, and says how old.
+    """
+    cache = current_app.extensions.setdefault("fleet_summary", {})
+    now = datetime.now(UTC)
+    summary = cache.get("summary")
+    if summary is None or now - summary.generated_at > SUMMARY_MAX_AGE:
+        summary = cache["summary"] = get_fleet_summary(now=now)
+    return summary
+
+
 def list_fleet_usage(*, start: date, end: date) -> list[sa.Row]:
     """Fleet totals per day from `start` to `end`, oldest first; days without usage are zeros."""
     days = sa.select(
@@ -109,3 +125,166 @@ def list_fleet_usage(*, start: date, end: date) -> list[sa.Row]:
         .order_by(days.c.day)
     )
     return list(db.session.execute(query))
+
+
+# The dashboard's ranges: URL value -> (days, label). Top consumers and movers use the same.
+RANGES = {
+    "7d": (7, "7 days"),
+    "30d": (30, "30 days"),
+    "90d": (90, "90 days"),
+    "6m": (180, "6 months"),
+}
+DEFAULT_RANGE = "30d"
+PERIOD_DAYS = tuple(days for days, _ in RANGES.values())
+RANKED = 10
+DAILY_TABLE_DAYS = 31  # longer ranges are tabled per week
+RECENT_EVENTS = 20
+RECENT_ALERTS = 10
+
+REFRESH_PERIODS_SQL = """
+INSERT INTO sim_usage_periods (iccid, period_days, through, data_mb, previous_data_mb)
+SELECT iccid, v.days, :through, COALESCE(v.current, 0), COALESCE(v.previous, 0)
+FROM (
+    SELECT iccid, {sums}
+    FROM usage_daily
+    WHERE day > :through - 2 * :longest AND day <= :through {only}
+    GROUP BY iccid
+) sums
+CROSS JOIN LATERAL (VALUES {values}) AS v(days, current, previous)
+"""
+
+
+def refresh_usage_periods(
+    connection: sa.Connection, *, through: date | None = None, iccids: list[str] | None = None
+) -> int:
+    """Recompute the SIMs' data in each dashboard period up to `through` and the one before.
+
+    One pass over `usage_daily` (two of the longest periods), replacing the rows of the SIMs
+    (all without `iccids`); SIMs without usage in that window get none. Returns the rows written.
+    """
+    through = through or datetime.now(UTC).date()
+    mb = "data_rx_mb + data_tx_mb"
+    sums = ", ".join(
+        f"SUM({mb}) FILTER (WHERE day > :through - {days}) AS c{days}, "
+        f"SUM({mb}) FILTER (WHERE day <= :through - {days} AND day > :through - {2 * days})"
+        f" AS p{days}"
+        for days in PERIOD_DAYS
+    )
+    values = ", ".join(f"({days}, c{days}, p{days})" for days in PERIOD_DAYS)
+    only = "AND iccid = ANY(:iccids)" if iccids is not None else ""
+    params = {"through": through, "longest": max(PERIOD_DAYS), "iccids": iccids}
+    sql = REFRESH_PERIODS_SQL.format(sums=sums, values=values, only=only)
+    connection.execute(sa.text(f"DELETE FROM sim_usage_periods WHERE true {only}"), params)
+    return connection.execute(sa.text(sql), params).rowcount
+
+
+def parse_range(value: str | None) -> str:
+    """The dashboard range named in the URL, or the default one."""
+    return value if value in RANGES else DEFAULT_RANGE
+
+
+def get_usage_chart(*, range_key: str, today: date | None = None) -> dict:
+    """The fleet's daily data (rx, tx) and SMS over the range, as uPlot-ready columns."""
+    today = today or datetime.now(UTC).date()
+    days, label = RANGES[range_key]
+    rows = list_fleet_usage(start=today - timedelta(days=days - 1), end=today)
+    return {
+        "range": range_key,
+        "label": label,
+        "days": [row.day.isoformat() for row in rows],
+        "data_rx_mb": [float(row.data_rx_mb) for row in rows],
+        "data_tx_mb": [float(row.data_tx_mb) for row in rows],
+        "sms": [int(row.sms_mo + row.sms_mt) for row in rows],
+    }
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One row of the chart's table: a day, or a week (from its Monday) for long ranges."""
+
+    start: date
+    data_rx_mb: float
+    data_tx_mb: float
+    sms: int
+
+
+def list_usage_rows(*, chart: dict) -> list[UsageRow]:
+    """The chart's figures as table rows, newest first: per day up to 30 days, else per week."""
+    weekly = len(chart["days"]) > DAILY_TABLE_DAYS
+    rows: dict[date, list] = {}
+    for day, rx, tx, sms in zip(
+        chart["days"], chart["data_rx_mb"], chart["data_tx_mb"], chart["sms"], strict=True
+    ):
+        start = date.fromisoformat(day)
+        if weekly:
+            start -= timedelta(days=start.weekday())
+        totals = rows.setdefault(start, [0.0, 0.0, 0])
+        totals[0] += rx
+        totals[1] += tx
+        totals[2] += sms
+    return [UsageRow(start, *totals) for start, totals in sorted(rows.items(), reverse=True)]
+
+
+@dataclass(frozen=True)
+class RankedSim:
+    """A SIM in a top list: its data in the period and in the period before."""
+
+    iccid: str
+    label: str | None
+    data_mb: Decimal
+    previous_data_mb: Decimal
+    through: date
+
+    @property
+    def change_mb(self) -> Decimal:
+        """Data in the period minus the period before."""
+        return self.data_mb - self.previous_data_mb
+
+
+@dataclass(frozen=True)
+class Rankings:
+    """Top consumers and biggest movers of one period, and the day the figures run to."""
+
+    through: date | None
+    top_consumers: list[RankedSim]
+    biggest_movers: list[RankedSim]
+
+
+def _ranked(order: sa.ColumnElement, days: int) -> list[RankedSim]:
+    query = (
+        sa.select(SimUsagePeriod, Sim.label)
+        .join(Sim, Sim.iccid == SimUsagePeriod.iccid)
+        .where(SimUsagePeriod.period_days == days)
+        .order_by(order, SimUsagePeriod.iccid)
+        .limit(RANKED)
+    )
+    return [
+        RankedSim(period.iccid, label, period.data_mb, period.previous_data_mb, period.through)
+        for period, label in db.session.execute(query)
+    ]
+
+
+def get_rankings(*, range_key: str) -> Rankings:
+    """The SIMs with the most data in the range, and those whose data changed the most."""
+    days, _ = RANGES[range_key]
+    change = sa.func.abs(SimUsagePeriod.data_mb - SimUsagePeriod.previous_data_mb)
+    top_consumers = _ranked(SimUsagePeriod.data_mb.desc(), days)
+    return Rankings(
+        through=max((sim.through for sim in top_consumers), default=None),
+        top_consumers=top_consumers,
+        biggest_movers=_ranked(change.desc(), days),
+    )
+
+
+def list_recent_events(*, limit: int = RECENT_EVENTS) -> list[SimEvent]:
+    """The newest SIM events of the fleet."""
+    query = sa.select(SimEvent).order_by(SimEvent.occurred_at.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def list_recent_alerts(*, limit: int = RECENT_ALERTS) -> list[SimEvent]:
+    """The newest events that 1NCE flagged as alerts (a partial index holds just those)."""
+    query = (
+        sa.select(SimEvent).where(SimEvent.alert).order_by(SimEvent.occurred_at.desc()).limit(limit)
+    )
+    return list(db.session.scalars(query))

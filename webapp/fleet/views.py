@@ -1,22 +1,66 @@
 """Fleet dashboard."""
 
+from flask import jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from webapp.fleet import bp
-from webapp.fleet.services import get_fleet_summary
+from webapp.fleet.services import (
+    RANGES,
+    get_rankings,
+    get_recent_fleet_summary,
+    get_usage_chart,
+    list_recent_alerts,
+    list_recent_events,
+    list_usage_rows,
+    parse_range,
+)
 from webapp.ops.services import get_heartbeat
-from webapp.pages import render_page
+from webapp.pages import render_page, wants_partial
 from webapp.sync.services import get_freshness
 
 
 @bp.get("/")
 @login_required
 def dashboard():
-    """The fleet at a glance: KPIs from the synced copy and how fresh it is."""
+    """The fleet at a glance; an HTMX range change gets only the usage section."""
+    range_key = parse_range(request.args.get("range"))
+    chart = get_usage_chart(range_key=range_key)
+    usage = {
+        "ranges": RANGES,
+        "range_key": range_key,
+        "chart": chart,
+        "usage_rows": list_usage_rows(chart=chart),
+        "rankings": get_rankings(range_key=range_key),
+    }
+    if wants_partial():
+        return render_page("fleet/page.html", "fleet/_usage.html", **usage)
+    summary = get_recent_fleet_summary()
     return render_page(
         "fleet/page.html",
-        "fleet/_summary.html",
-        summary=get_fleet_summary(),
-        freshness=get_freshness(),
-        heartbeat=get_heartbeat(),
+        "fleet/_usage.html",
+        summary=summary,
+        # An empty fleet says how it will fill; otherwise the sync card loads after the page.
+        freshness=None if summary.total else get_freshness(),
+        heartbeat=None if summary.total else get_heartbeat(),
+        events=list_recent_events(),
+        alerts=list_recent_alerts(),
+        **usage,
+    )
+
+
+@bp.get("/fleet/usage.json")
+@login_required
+def usage_json():
+    """The fleet usage chart's data for one range: rx, tx and SMS per day."""
+    return jsonify(get_usage_chart(range_key=parse_range(request.args.get("range"))))
+
+
+@bp.get("/fleet/sync-status")
+@login_required
+def sync_status():
+    """The sync status card, loaded into the dashboard after the page (ten small queries)."""
+    if not wants_partial():
+        return redirect(url_for("fleet.dashboard"))
+    return render_template(
+        "fleet/_sync_status.html", freshness=get_freshness(), heartbeat=get_heartbeat()
     )

@@ -7,7 +7,7 @@ from webapp.models.audit import AuditEvent
 from webapp.models.saved_view import SavedView
 from webapp.models.sim import Sim, SimChange
 from webapp.models.sync import SyncRun
-from webapp.models.usage import FleetUsageDay, QuotaSample, SimEvent, UsageDay
+from webapp.models.usage import FleetUsageDay, QuotaSample, SimEvent, SimUsagePeriod, UsageDay
 from webapp.models.user import Role, User
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "SimAction",
     "SimChange",
     "SimEvent",
+    "SimUsagePeriod",
     "SyncRun",
     "UsageDay",
     "User",

@@ -67,7 +67,13 @@ class SimEvent(db.Model):
     """An event 1NCE recorded for a SIM (location update, PDP context, status change...)."""
 
     __tablename__ = "sim_events"
-    __table_args__ = (sa.Index("ix_sim_events_occurred_at", "occurred_at"),)
+    __table_args__ = (
+        sa.Index("ix_sim_events_occurred_at", "occurred_at"),
+        # Alerts are rare: the dashboard's newest alerts must not walk all recent events.
+        sa.Index(
+            "ix_sim_events_alert_occurred_at", "occurred_at", postgresql_where=sa.text("alert")
+        ),
+    )
 
     iccid: Mapped[str] = mapped_column(sa.String(22), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), primary_key=True)
@@ -77,3 +83,27 @@ class SimEvent(db.Model):
     country: Mapped[str | None] = mapped_column(sa.String(100))
     operator: Mapped[str | None] = mapped_column(sa.String(100))
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class SimUsagePeriod(db.Model):
+    """One SIM's data in the last `period_days` days up to `through` and in the days before.
+
+    A small rollup (a few rows per SIM) so the dashboard's top consumers and biggest movers
+    never sum `usage_daily` per SIM at request time.
+    """
+
+    __tablename__ = "sim_usage_periods"
+    __table_args__ = (
+        sa.Index("ix_sim_usage_periods_data", "period_days", sa.text("data_mb DESC")),
+        sa.Index(
+            "ix_sim_usage_periods_change",
+            "period_days",
+            sa.text("abs(data_mb - previous_data_mb) DESC"),
+        ),
+    )
+
+    iccid: Mapped[str] = mapped_column(sa.String(22), primary_key=True)
+    period_days: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    through: Mapped[date]
+    data_mb: Mapped[Decimal] = mapped_column(MB)
+    previous_data_mb: Mapped[Decimal] = mapped_column(MB)

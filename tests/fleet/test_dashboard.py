@@ -1,0 +1,188 @@
+"""The fleet dashboard: KPIs, the usage chart and its table, top lists, events and alerts."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from bench.generate_fleet import load_fleet
+from webapp.extensions import db
+from webapp.fleet.services import refresh_usage_periods
+from worker.jobs import refresh_usage_periods as refresh_job
+
+
+@pytest.fixture
+def fleet(app):
+    """300 generated SIMs with 60 days of history."""
+    load_fleet(db.session.connection(), sims=300, usage_days=60)
+    db.session.commit()
+
+
+HTMX = {"HX-Request": "true"}
+
+
+def sql(query: str, **params):
+    return db.session.execute(sa.text(query), params)
+
+
+def test_empty_fleet_explains_itself(client, login):
+    login("viewer")
+    page = client.get("/")
+    assert "No SIMs yet" in page.text
+    assert "Not synced yet" in page.text
+    assert "Fleet usage" not in page.text
+
+
+def test_kpis_of_a_loaded_fleet(app, client, login):
+    load_fleet(db.session.connection(), sims=250, usage_days=3)
+    db.session.commit()
+    login("viewer")
+    page = client.get("/")
+    assert "No SIMs yet" not in page.text
+    assert '250</span><span class="kpi-label">SIMs' in page.text
+    assert "online now" in page.text
+
+
+@pytest.mark.parametrize("path", ["/", "/fleet/usage.json", "/fleet/sync-status"])
+def test_signed_in_users_only(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(("range_key", "days"), [("7d", 7), ("30d", 30), ("90d", 90), ("6m", 180)])
+def test_chart_data_comes_per_day_for_the_range(client, login, fleet, range_key, days):
+    login("viewer")
+    chart = client.get(f"/fleet/usage.json?range={range_key}").json
+    today = datetime.now(UTC).date()
+    assert chart["range"] == range_key
+    assert len(chart["days"]) == days
+    assert chart["days"][-1] == today.isoformat()
+    rx, tx, sms = sql(
+        "SELECT sum(data_rx_mb), sum(data_tx_mb), sum(sms_mo + sms_mt) FROM usage_daily"
+        " WHERE day > :start",
+        start=today - timedelta(days=days),
+    ).one()
+    assert sum(chart["data_rx_mb"]) == pytest.approx(float(rx))
+    assert sum(chart["data_tx_mb"]) == pytest.approx(float(tx))
+    assert sum(chart["sms"]) == sms
+    if days > 60:
+        assert chart["data_rx_mb"][0] == 0  # before the fleet's history: a zero, not a gap
+
+
+def test_the_range_is_kept_in_the_url_and_unknown_ones_fall_back(client, login, fleet):
+    login("viewer")
+    page = client.get("/?range=7d").text
+    current = page.split('aria-current="true"')[0].rsplit("<a ", 1)[1]
+    assert 'href="/?range=7d"' in current and 'hx-push-url="true"' in current
+    assert "Fleet usage, last 7 days" in page
+    assert 'data-chart-src="/fleet/usage.json?range=7d"' in page
+    assert "Fleet usage, last 30 days" in client.get("/?range=1y").text
+
+
+def test_a_range_change_swaps_only_the_usage_section(client, login, fleet):
+    login("viewer")
+    fragment = client.get("/?range=90d", headers=HTMX).text
+    assert 'id="fleet-usage"' in fragment
+    assert "<h1>" not in fragment and "kpi-value" not in fragment
+    assert "Fleet usage, last 90 days" in fragment
+    # The table alternative has one row per week for long ranges (a day per row up to 30).
+    today = datetime.now(UTC).date()
+    mondays = {today - timedelta(days=k + (today - timedelta(days=k)).weekday()) for k in range(90)}
+    assert "Week from" in fragment
+    assert fragment.count('<tr><th scope="row">') == len(mondays)
+    assert client.get("/?range=30d", headers=HTMX).text.count('<tr><th scope="row">') == 30
+
+
+def ranked_sql(order: str, days: int) -> list[str]:
+    return list(
+        sql(
+            f"""
+            SELECT iccid FROM (
+                SELECT iccid,
+                       SUM(data_rx_mb + data_tx_mb) FILTER (WHERE day > :today - :days) AS cur,
+                       COALESCE(SUM(data_rx_mb + data_tx_mb)
+                           FILTER (WHERE day <= :today - :days), 0) AS prev
+                FROM usage_daily WHERE day > :today - 2 * :days GROUP BY iccid
+            ) s ORDER BY {order} DESC, iccid LIMIT 10
+            """,
+            today=datetime.now(UTC).date(),
+            days=days,
+        ).scalars()
+    )
+
+
+def linked_iccids(html: str, heading: str) -> list[str]:
+    section = html.split(f">{heading}</h3>")[1].split("</table>")[0]
+    return [part.split('"')[0] for part in section.split('href="/sims/')[1:]]
+
+
+@pytest.mark.parametrize(("range_key", "days"), [("7d", 7), ("30d", 30)])
+def test_top_consumers_and_biggest_movers_match_the_raw_usage(
+    client, login, fleet, range_key, days
+):
+    login("viewer")
+    page = client.get(f"/?range={range_key}").text
+    assert linked_iccids(page, "Top consumers") == ranked_sql("COALESCE(cur, 0)", days)
+    assert linked_iccids(page, "Biggest movers") == ranked_sql("abs(COALESCE(cur, 0) - prev)", days)
+
+
+def test_period_figures_follow_new_usage_of_some_sims(app, fleet):
+    today = datetime.now(UTC).date()
+    quiet = sql(
+        "SELECT iccid FROM sims WHERE iccid NOT IN (SELECT iccid FROM usage_daily) LIMIT 1"
+    ).scalar_one()
+    sql(
+        "INSERT INTO usage_daily (iccid, day, data_rx_mb, data_tx_mb, sms_mo, sms_mt)"
+        " VALUES (:i, :d, 5000, 1, 0, 0)",
+        i=quiet,
+        d=today,
+    )
+    refresh_usage_periods(db.session.connection(), iccids=[quiet])
+    rows = dict(
+        sql("SELECT period_days, data_mb FROM sim_usage_periods WHERE iccid = :i", i=quiet).all()
+    )
+    assert rows == {7: 5001, 30: 5001, 90: 5001, 180: 5001}
+    sql("DELETE FROM usage_daily WHERE iccid = :i", i=quiet)
+    refresh_usage_periods(db.session.connection(), iccids=[quiet])
+    assert sql("SELECT count(*) FROM sim_usage_periods WHERE iccid = :i", i=quiet).scalar() == 0
+
+
+def test_recent_events_and_alerts_link_to_their_sims_and_are_escaped(client, login, fleet):
+    sql(
+        "INSERT INTO sim_events (iccid, occurred_at, event_type, severity, alert, details)"
+        " VALUES ('8988228066000000007', now(), '<script>x()</script>', 'Warn', true, '{}')"
+    )
+    db.session.commit()
+    login("viewer")
+    page = client.get("/").text
+    events = page.split(">Recent events</h2>")[1]
+    alerts = page.split(">Recent alerts</h2>")[1].split("</section>")[0]
+    assert "<script>x()" not in page
+    assert "&lt;script&gt;x()&lt;/script&gt;" in alerts
+    assert '<a class="iccid" href="/sims/8988228066000000007">' in events
+    assert events.count('<a class="iccid" href="/sims/') == 20
+    newest = sql("SELECT iccid FROM sim_events ORDER BY occurred_at DESC LIMIT 20").scalars()
+    assert [part.split('"')[0] for part in events.split('href="/sims/')[1:]] == list(newest)
+    assert "Quota used up" in alerts or "Quota threshold reached" in alerts
+
+
+def test_sync_status_per_kind_loads_after_the_page(client, login, fleet):
+    login("viewer")
+    page = client.get("/").text
+    assert 'hx-get="/fleet/sync-status" hx-trigger="load"' in page
+    assert client.get("/fleet/sync-status").status_code == 302
+    status = client.get("/fleet/sync-status", headers=HTMX).text
+    for kind in ("Inventory", "Usage", "Quotas", "Events", "Connectivity"):
+        assert f'<th scope="row">{kind}</th>' in status
+    assert "no heartbeat yet" in status
+
+
+def test_the_hourly_job_rebuilds_the_period_figures(client, login, fleet):
+    sql("DELETE FROM sim_usage_periods")
+    db.session.commit()
+    login("viewer")
+    assert "No usage in this period yet." in client.get("/").text
+    sims_with_usage = sql("SELECT count(DISTINCT iccid) FROM usage_daily").scalar()
+    assert refresh_job() == 4 * sims_with_usage
+    assert "No usage in this period yet." not in client.get("/").text
