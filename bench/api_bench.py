@@ -1,15 +1,19 @@
-"""API throughput: one SIM and a 100-SIM page against /health, side by side, with wrk.
+"""API throughput: one SIM and a 100-SIM page against a trivial JSON endpoint, with wrk.
 
-    python -m bench.api_bench --sims 100000 --usage-days 180 --seconds 10
+    python -m bench.api_bench --sims 100000 --usage-days 0 --seconds 10 --rounds 3
 
 Creates a scratch database, loads a generated fleet (bench/generate_fleet.py), creates a read
 key, starts Gunicorn with gunicorn.conf.py on 127.0.0.1 and the API's real rate-limit path
-(limits on, high enough not to trigger), then runs wrk against each URL in turn. Passes when
-both API URLs reach at least half the requests per second of /health.
+(limits on, high enough not to trigger), then runs wrk against each URL in turn, `--rounds`
+times over, so that load from other processes falls on all URLs alike. The reference is
+/health/live: the same app, hooks and Gunicorn, answering `{"status": "ok"}` without touching
+PostgreSQL or Redis. Passes when both API URLs reach at least half its median requests per
+second.
 """
 
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -32,16 +36,25 @@ from webapp.devstack import free_port
 from webapp.extensions import db
 
 TARGET_RATIO = 0.5
+TRIVIAL = "/health/live"
 
 
 def wrk(url: str, *, seconds: int, connections: int, threads: int, key: str) -> float:
-    """Requests per second wrk measured for `url`."""
+    """Requests per second wrk measured for `url` (errors and timeouts are reported)."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     command += ["-H", f"Authorization: Bearer {key}", url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     if re.search(r"Non-2xx or 3xx responses: \d+", output):
         raise RuntimeError(f"{url} answered errors:\n{output}")
+    socket_errors = re.search(r"Socket errors: .*", output)
+    if socket_errors:
+        print(f"  ({url}: {socket_errors.group(0)})")
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as `uptime` shows them."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
@@ -70,6 +83,7 @@ def main() -> None:
     options.add_argument("--seconds", type=int, default=10)
     options.add_argument("--connections", type=int, default=32)
     options.add_argument("--threads", type=int, default=4)
+    options.add_argument("--rounds", type=int, default=3)
     args = options.parse_args()
     with scratch_database(args.database_url) as url, empty_redis(args.redis_url) as redis_url:
         app = migrated_app(url, redis_url)
@@ -86,43 +100,52 @@ def main() -> None:
         env = app_env(
             url, redis_url, RATELIMIT_ENABLED="true", API_RATE_LIMIT="100000000 per minute"
         )
+        load_before = load_average()
         server = gunicorn(env, port)
         try:
             base = f"http://127.0.0.1:{port}"
             middle = str(int(first_iccid()) + args.sims // 2)
             urls = {
-                "/health": f"{base}/health",
+                TRIVIAL: f"{base}{TRIVIAL}",
                 "GET /api/v1/sims/<iccid>": f"{base}/api/v1/sims/{middle}",
                 "GET /api/v1/sims?limit=100": f"{base}/api/v1/sims?limit=100&cursor=",
             }
-            rates = {}
-            for label, target in urls.items():
-                wrk(target, seconds=2, connections=args.connections, threads=args.threads, key=key)
-                rates[label] = wrk(
-                    target,
-                    seconds=args.seconds,
-                    connections=args.connections,
-                    threads=args.threads,
-                    key=key,
-                )
+            measure = {"connections": args.connections, "threads": args.threads, "key": key}
+            for target in urls.values():
+                wrk(target, seconds=2, **measure)
+            rates = {label: [] for label in urls}
+            for _ in range(args.rounds):
+                for label, target in urls.items():
+                    rates[label].append(wrk(target, seconds=args.seconds, **measure))
         finally:
             server.terminate()
             server.wait(timeout=30)
-    health = rates["/health"]
+    medians = {label: statistics.median(values) for label, values in rates.items()}
+    trivial = medians[TRIVIAL]
     print(
         f"API benchmark: {args.sims} SIMs, {args.usage_days} usage days (loaded in {loaded:.1f} s)"
     )
-    print(f"  gunicorn.conf.py, WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'default')}")
+    print(
+        f"  gunicorn.conf.py, WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'default')},"
+        f" {os.cpu_count()} CPUs, wrk -t{args.threads} -c{args.connections},"
+        f" {args.rounds} rounds of {args.seconds} s per URL"
+    )
+    print(f"  load average before: {load_before}; after: {load_average()}")
+    print(f"  reference: {TRIVIAL}, a trivial JSON answer (no PostgreSQL, no Redis)")
     print_table(
         [
-            (label, f"{rate:,.0f} req/s ({rate / health:.0%} of /health)")
-            for label, rate in rates.items()
+            (
+                label,
+                f"{medians[label]:,.0f} req/s median ({medians[label] / trivial:.0%} of"
+                f" {TRIVIAL}; rounds: {', '.join(f'{rate:,.0f}' for rate in rates[label])})",
+            )
+            for label in rates
         ]
     )
-    if min(rates.values()) < TARGET_RATIO * health:
-        print(f"FAIL: below {TARGET_RATIO:.0%} of /health")
+    if min(medians.values()) < TARGET_RATIO * trivial:
+        print(f"FAIL: below {TARGET_RATIO:.0%} of {TRIVIAL}")
         sys.exit(1)
-    print(f"PASS: every API URL at or above {TARGET_RATIO:.0%} of /health")
+    print(f"PASS: every API URL at or above {TARGET_RATIO:.0%} of {TRIVIAL}")
 
 
 if __name__ == "__main__":

@@ -3,18 +3,24 @@
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from webapp.audit import record_audit
-from webapp.extensions import db
+from webapp.extensions import db, get_redis
 from webapp.models import ApiKey, User
 from webapp.models.base import utcnow
 
 SCOPES = ("read", "write")
 KEY_PREFIX = "sf"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A random value replaced whenever a committed change may make a key unusable, so that
+# processes caching verified keys notice it on their next request (see webapp/api/auth.py).
+CHANGE_TOKEN_KEY = "simfleet:apikeys:change-token"
+# Changes to these columns can withdraw or narrow a key; last_used_at and name cannot.
+ACCESS_COLUMNS = ("prefix", "secret_hash", "scope", "expires_at", "revoked_at")
+_CHANGED = "simfleet.api_keys_changed"
 
 
 def _hash_secret(secret: str) -> str:
@@ -51,19 +57,29 @@ def create_api_key(
     return key, f"{KEY_PREFIX}_{prefix}_{secret}"
 
 
-def find_api_key(presented: str) -> ApiKey | None:
-    """The usable (not revoked, not expired) key matching `presented`, or None."""
+def find_api_key(presented: str) -> sa.Row | None:
+    """The row of the usable (not revoked, not expired) key matching `presented`, or None."""
     parts = presented.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
-    # populate_existing: a revocation must count even if this session saw the key before.
-    query = sa.select(ApiKey).where(ApiKey.prefix == parts[1])
-    key = db.session.scalar(query.execution_options(populate_existing=True))
-    if key is None or not hmac.compare_digest(key.secret_hash, _hash_secret(parts[2])):
+    query = sa.select(
+        ApiKey.id,
+        ApiKey.name,
+        ApiKey.prefix,
+        ApiKey.scope,
+        ApiKey.expires_at,
+        ApiKey.last_used_at,
+        ApiKey.secret_hash,
+        ApiKey.revoked_at,
+    ).where(ApiKey.prefix == parts[1])
+    # A connection of its own, outside the session: API requests keep no ORM state.
+    with db.engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None or not hmac.compare_digest(row.secret_hash, _hash_secret(parts[2])):
         return None
-    if key.revoked_at or (key.expires_at and key.expires_at <= utcnow()):
+    if row.revoked_at or (row.expires_at and row.expires_at <= utcnow()):
         return None
-    return key
+    return row
 
 
 def list_api_keys() -> list[ApiKey]:
@@ -82,22 +98,54 @@ def revoke_api_key(*, prefix: str, actor: User | None = None) -> ApiKey | None:
     return key
 
 
-def update_api_key_last_used(*, key: ApiKey) -> None:
-    """Record that `key` was used, writing at most once a minute per key."""
-    now = utcnow()
-    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
-        return
-    # Conditional, so concurrent requests of one key write the row once.
-    db.session.execute(
-        sa.update(ApiKey)
-        .where(
-            ApiKey.id == key.id,
-            sa.or_(
-                ApiKey.last_used_at.is_(None),
-                ApiKey.last_used_at < now - LAST_USED_RESOLUTION,
-            ),
+def update_api_key_last_used(*, key_id: int, now: datetime) -> None:
+    """Record that the key was used at `now`, unless it was within the last minute."""
+    # Conditional, so concurrent requests of one key (in any process) write the row once.
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.update(ApiKey)
+            .where(
+                ApiKey.id == key_id,
+                sa.or_(
+                    ApiKey.last_used_at.is_(None),
+                    ApiKey.last_used_at < now - LAST_USED_RESOLUTION,
+                ),
+            )
+            .values(last_used_at=now)
         )
-        .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+
+
+def get_api_key_change_token() -> bytes | None:
+    """The current change token (None until a key has been changed)."""
+    return get_redis().get(CHANGE_TOKEN_KEY)
+
+
+def announce_api_key_change() -> None:
+    """Tell every process that cached keys may have become unusable."""
+    get_redis().set(CHANGE_TOKEN_KEY, secrets.token_hex(16))
+
+
+@sa.event.listens_for(db.session, "before_flush")
+def _note_access_changes(session, _flush_context, _instances) -> None:
+    """Remember that this transaction revokes, expires, re-scopes or deletes a key."""
+    for key in session.deleted:
+        if isinstance(key, ApiKey):
+            session.info[_CHANGED] = True
+    for key in session.dirty:
+        if isinstance(key, ApiKey):
+            state = sa.inspect(key)
+            if any(state.attrs[name].history.has_changes() for name in ACCESS_COLUMNS):
+                session.info[_CHANGED] = True
+
+
+@sa.event.listens_for(db.session, "after_commit")
+def _announce_committed_changes(session) -> None:
+    """Announce key changes once committed: a process re-reading earlier would miss them."""
+    if session.info.pop(_CHANGED, False):
+        announce_api_key_change()
+
+
+@sa.event.listens_for(db.session, "after_rollback")
+def _forget_rolled_back_changes(session) -> None:
+    """Changes rolled back need no announcement."""
+    session.info.pop(_CHANGED, None)
