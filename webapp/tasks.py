@@ -29,6 +29,8 @@ JOB_SPECS: dict[str, JobSpec] = {
     # A chunk is atomic, so a retry redoes exactly the chunk that failed.
     "worker.jobs.sync_chunk": JobSpec(queue="sync", timeout=900, retries=(30, 120, 300)),
     "worker.jobs.enforce_retention": JobSpec(queue="default", timeout=3600),
+    # A bulk job resumes where an attempt stopped, so retries never resend accepted batches.
+    "worker.jobs.run_bulk_job": JobSpec(queue="actions", timeout=3600, retries=(30, 120, 300)),
 }
 
 

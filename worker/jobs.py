@@ -4,6 +4,7 @@ import logging
 
 from rq import get_current_job
 
+from webapp.bulk import runner as bulk
 from webapp.onece import get_client
 from webapp.ops.services import record_heartbeat
 from webapp.sync import services as sync
@@ -46,3 +47,14 @@ def sync_chunk(run_id: int, kind: str, iccids: list[str]) -> bool:
 def enforce_retention() -> dict[str, int]:
     """Drop usage and events older than the configured retention."""
     return drop_expired()
+
+
+def run_bulk_job(job_id: int) -> str:
+    """Carry out a bulk action on SIMs; a retry sends only what no attempt has sent yet."""
+    try:
+        return bulk.run_bulk_job(job_id=job_id, client=get_client())
+    except Exception as exc:
+        job = get_current_job()
+        final = job is None or not job.retries_left
+        bulk.fail_bulk_job(job_id=job_id, error=f"{type(exc).__name__}: {exc}", final=final)
+        raise

@@ -3,6 +3,7 @@
 from webapp.models.account import ProviderAccount
 from webapp.models.apikey import ApiKey
 from webapp.models.audit import AuditEvent
+from webapp.models.bulk import BulkJob, BulkJobItem
 from webapp.models.sim import Sim, SimChange
 from webapp.models.sync import SyncRun
 from webapp.models.usage import FleetUsageDay, QuotaSample, SimEvent, UsageDay
@@ -11,6 +12,8 @@ from webapp.models.user import Role, User
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "BulkJob",
+    "BulkJobItem",
     "FleetUsageDay",
     "ProviderAccount",
     "QuotaSample",
