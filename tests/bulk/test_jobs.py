@@ -119,6 +119,12 @@ def test_a_refused_sim_fails_alone(app, synced, bulk_simulator, make_user):
     results = outcomes(job.id)
     assert {i for i, outcome in results.items() if outcome == "failed"} == expired
     assert set(results.values()) == {"accepted", "failed"}
+    messages = db.session.scalars(
+        sa.select(BulkJobItem.message).where(
+            BulkJobItem.job_id == job.id, BulkJobItem.outcome == "failed"
+        )
+    )
+    assert {message[:35] for message in messages} == {"1NCE refuses changes to expired SIM"}
 
 
 def test_running_a_job_again_sends_nothing_again(app, synced, bulk_simulator, make_user, once):

@@ -14,7 +14,7 @@ from webapp.bulk.services import ACTIONS, MAX_BULK_SIMS, BulkAction, selection_c
 from webapp.extensions import db, get_redis
 from webapp.models import BulkJob, BulkJobItem, Sim
 from webapp.models.base import utcnow
-from webapp.onece import OnceClient, OnceNotFound, OnceRejected
+from webapp.onece import OnceClient, OnceError, OnceNotFound, OnceRejected
 
 # 1NCE documents no limit on the items of one bulk call. 100 is the largest collection it
 # documents on /sims (a page of the SIM list); 100 updates are a body of about 8 KB, far
@@ -154,7 +154,7 @@ def _send(job: BulkJob, action: BulkAction, client: OnceClient, iccids: list[str
     except (OnceRejected, OnceNotFound) as exc:
         # A refused call changed nothing at 1NCE, so even a top-up may be split and resent.
         if len(iccids) == 1:
-            _settle(job.id, iccids, "failed", exc.message)
+            _settle(job.id, iccids, "failed", _refusal(exc))
             return 1
         half = len(iccids) // 2
         refused = _send(job, action, client, iccids[:half])
@@ -164,6 +164,13 @@ def _send(job: BulkJob, action: BulkAction, client: OnceClient, iccids: list[str
         return refused
     _settle(job.id, iccids, "accepted", message)
     return 0
+
+
+def _refusal(exc: OnceError) -> str:
+    """Why 1NCE refused one SIM, in words (its 422 for expired SIMs has an empty body)."""
+    if exc.status == 422:
+        return "1NCE refuses changes to expired SIMs (HTTP 422); only an extension is possible"
+    return f"1NCE refused it (HTTP {exc.status}): {exc.message}"
 
 
 def _settle(job_id: int, iccids: list[str], outcome: str, message: str | None) -> None:
