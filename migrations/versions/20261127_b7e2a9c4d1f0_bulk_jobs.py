@@ -33,11 +33,13 @@ def upgrade():
     sa.Column('failed', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('rq_job_id', sa.String(length=64), nullable=True),
+    sa.Column('request_key', sa.String(length=64), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.CheckConstraint("action IN ('enable', 'disable', 'label', 'topup')", name=op.f('ck_bulk_jobs_action_valid')),
     sa.CheckConstraint("state IN ('queued', 'running', 'retrying', 'done', 'failed')", name=op.f('ck_bulk_jobs_state_valid')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_bulk_jobs_user_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_bulk_jobs'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bulk_jobs')),
+    sa.UniqueConstraint('request_key', name=op.f('uq_bulk_jobs_request_key'))
     )
     with op.batch_alter_table('bulk_jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_bulk_jobs_user_id'), ['user_id'], unique=False)
@@ -52,14 +54,9 @@ def upgrade():
     sa.ForeignKeyConstraint(['job_id'], ['bulk_jobs.id'], name=op.f('fk_bulk_job_items_job_id_bulk_jobs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('job_id', 'iccid', name=op.f('pk_bulk_job_items'))
     )
-    with op.batch_alter_table('bulk_job_items', schema=None) as batch_op:
-        batch_op.create_index('ix_bulk_job_items_job_id_outcome', ['job_id', 'outcome'], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table('bulk_job_items', schema=None) as batch_op:
-        batch_op.drop_index('ix_bulk_job_items_job_id_outcome')
-
     op.drop_table('bulk_job_items')
     with op.batch_alter_table('bulk_jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bulk_jobs_user_id'))

@@ -1,5 +1,7 @@
 """The dry run: counts, sample, validation, and that it changes nothing."""
 
+import re
+
 import sqlalchemy as sa
 
 from webapp.extensions import db
@@ -94,3 +96,17 @@ def test_bad_requests_are_explained(client, login, make_sim):
         response = preview(client, **form)
         assert response.status_code == 422, form
         assert message in response.text, form
+
+
+def test_confirming_twice_makes_one_job(client, login, make_sim):
+    login("operator")
+    sim = make_sim()
+    form = {"action": "topup", "scope": "selected", "iccid": sim.iccid}
+    page = preview(client, **form).text
+    key = re.search(r'name="request_key" value="([^"]+)"', page).group(1)
+    first = client.post("/bulk", data={**form, "request_key": key})
+    second = client.post("/bulk", data={**form, "request_key": key})
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BulkJob)) == 1
+    assert preview(client, **form).text.count(key) == 0  # every preview has a new key

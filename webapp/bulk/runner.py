@@ -44,8 +44,12 @@ def run_bulk_job(*, job_id: int, client: OnceClient) -> str:
         _recover_in_flight(job)
         action = ACTIONS[job.action]
         try:
-            while iccids := _claim_batch(job.id):
+            # Holding the lock, every unsent SIM below the last batch was claimed: a keyset
+            # cursor then finds the next batch without rescanning the settled ones.
+            after = ""
+            while iccids := _claim_batch(job.id, after=after):
                 _send(job, action, client, iccids)
+                after = iccids[-1]
         except BulkAborted as exc:
             _end(job, "failed", error=str(exc))
             return job.state
@@ -121,11 +125,16 @@ def _recover_in_flight(job: BulkJob) -> None:
     db.session.commit()
 
 
-def _claim_batch(job_id: int) -> list[str]:
-    """Mark the next batch of unsent SIMs "sending" and commit, before anything is sent."""
+def _claim_batch(job_id: int, *, after: str) -> list[str]:
+    """Mark the next batch of unsent SIMs after ICCID `after` "sending" and commit, before
+    anything is sent."""
     pending = (
         sa.select(BulkJobItem.iccid)
-        .where(BulkJobItem.job_id == job_id, BulkJobItem.outcome.is_(None))
+        .where(
+            BulkJobItem.job_id == job_id,
+            BulkJobItem.iccid > after,
+            BulkJobItem.outcome.is_(None),
+        )
         .order_by(BulkJobItem.iccid)
         .limit(BATCH_SIZE)
         .with_for_update(skip_locked=True)

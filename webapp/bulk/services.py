@@ -1,6 +1,7 @@
 """Bulk actions on SIMs: what a request means, its dry run, the job row and its results."""
 
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -214,8 +215,19 @@ def preview_bulk(*, request: BulkRequest) -> BulkPreview:
     return BulkPreview(request, selected, changing, list(sample))
 
 
-def create_bulk_job(*, request: BulkRequest, user: User) -> BulkJob:
-    """Record the job and its audit entry, then enqueue it once both are committed."""
+def new_request_key() -> str:
+    """A one-time key for a preview's confirm form."""
+    return secrets.token_urlsafe(24)
+
+
+def create_bulk_job(*, request: BulkRequest, user: User, request_key: str | None = None) -> BulkJob:
+    """Record the job and its audit entry, then enqueue it once both are committed.
+
+    A second confirm with the same `request_key` returns the first job instead of a new one.
+    """
+    existing = _job_by_key(request_key)
+    if existing is not None:
+        return existing
     job = BulkJob(
         user_id=user.id,
         actor=user.email,
@@ -224,9 +236,17 @@ def create_bulk_job(*, request: BulkRequest, user: User) -> BulkJob:
         scope=request.describe(),
         selection=request.selection,
         state="queued",
+        request_key=request_key or None,
     )
     db.session.add(job)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        # The same confirm, posted twice at once: the other request made the job.
+        db.session.rollback()
+        return db.session.scalars(
+            sa.select(BulkJob).where(BulkJob.request_key == request_key)
+        ).one()
     record_audit(
         "bulk.create",
         actor=user,
@@ -237,6 +257,12 @@ def create_bulk_job(*, request: BulkRequest, user: User) -> BulkJob:
     job.rq_job_id = enqueue(JOB_NAME, job.id, dedupe_key=f"bulk-{job.id}").id
     db.session.commit()
     return job
+
+
+def _job_by_key(request_key: str | None) -> BulkJob | None:
+    if not request_key:
+        return None
+    return db.session.scalar(sa.select(BulkJob).where(BulkJob.request_key == request_key))
 
 
 def resume_bulk_job(*, job: BulkJob, user: User) -> BulkJob:

@@ -14,6 +14,7 @@ from webapp.bulk.services import (
     get_bulk_job,
     list_bulk_items,
     list_bulk_jobs,
+    new_request_key,
     parse_bulk_request,
     preview_bulk,
     resume_bulk_job,
@@ -42,7 +43,11 @@ def preview():
         return render_page("bulk/preview.html", "bulk/_preview.html", 422, invalid=exc)
     result = preview_bulk(request=bulk_request)
     return render_page(
-        "bulk/preview.html", "bulk/_preview.html", preview=result, max_sims=MAX_BULK_SIMS
+        "bulk/preview.html",
+        "bulk/_preview.html",
+        preview=result,
+        max_sims=MAX_BULK_SIMS,
+        request_key=new_request_key(),
     )
 
 
@@ -54,7 +59,11 @@ def create():
         bulk_request = parse_bulk_request(request.form)
     except BulkInvalid as exc:
         return render_page("bulk/preview.html", "bulk/_preview.html", 422, invalid=exc)
-    job = create_bulk_job(request=bulk_request, user=current_user._get_current_object())
+    job = create_bulk_job(
+        request=bulk_request,
+        user=current_user._get_current_object(),
+        request_key=request.form.get("request_key", "")[:64],
+    )
     flash(f"Bulk job {job.id} queued.", "success")
     return redirect_after_post(url_for("bulk.job", job_id=job.id))
 

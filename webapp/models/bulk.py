@@ -50,6 +50,8 @@ class BulkJob(db.Model):
     failed: Mapped[int] = mapped_column(default=0)
     state: Mapped[str] = mapped_column(sa.String(16), default="queued")
     rq_job_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # The preview's one-time key: a confirm posted twice (double click, reload) is one job.
+    request_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     error: Mapped[str | None] = mapped_column(sa.Text)
 
     @property
@@ -62,10 +64,9 @@ class BulkJobItem(db.Model):
     """One SIM of a bulk job and what became of it."""
 
     __tablename__ = "bulk_job_items"
-    __table_args__ = (
-        sa.CheckConstraint(_one_of("outcome", ITEM_OUTCOMES), name="outcome_valid"),
-        sa.Index("ix_bulk_job_items_job_id_outcome", "job_id", "outcome"),
-    )
+    # No index on outcome: the primary key (job_id, iccid) serves every query, and an
+    # outcome index tempted PostgreSQL's generic plans into scanning all pending items.
+    __table_args__ = (sa.CheckConstraint(_one_of("outcome", ITEM_OUTCOMES), name="outcome_valid"),)
 
     job_id: Mapped[int] = mapped_column(
         sa.ForeignKey("bulk_jobs.id", ondelete="CASCADE"), primary_key=True
