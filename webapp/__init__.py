@@ -59,12 +59,13 @@ def register_blueprints(app: Flask) -> None:
     from webapp.api import bp as api_bp
     from webapp.api import docs_bp as api_docs_bp
     from webapp.auth import bp as auth_bp
+    from webapp.bulk import bp as bulk_bp
     from webapp.fleet import bp as fleet_bp
     from webapp.ops import bp as ops_bp
     from webapp.sims import bp as sims_bp
     from webapp.sync import bp as sync_bp
 
-    blueprints = (auth_bp, fleet_bp, sims_bp, alerts_bp, sync_bp, admin_bp, ops_bp)
+    blueprints = (auth_bp, fleet_bp, sims_bp, bulk_bp, alerts_bp, sync_bp, admin_bp, ops_bp)
     for blueprint in (*blueprints, api_bp, api_docs_bp):
         app.register_blueprint(blueprint)
 

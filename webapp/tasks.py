@@ -32,6 +32,8 @@ JOB_SPECS: dict[str, JobSpec] = {
     # Waits about half a minute in all for 1NCE to apply a SIM change; never retried.
     "worker.jobs.settle_sim_action": JobSpec(queue="actions", timeout=120),
     "worker.jobs.refresh_usage_periods": JobSpec(queue="default", timeout=1800),
+    # A bulk job resumes where an attempt stopped, so retries never resend accepted batches.
+    "worker.jobs.run_bulk_job": JobSpec(queue="actions", timeout=3600, retries=(30, 120, 300)),
 }
 
 

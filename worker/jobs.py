@@ -4,6 +4,7 @@ import logging
 
 from rq import get_current_job
 
+from webapp.bulk import runner as bulk
 from webapp.extensions import db
 from webapp.fleet.services import refresh_usage_periods as refresh_periods
 from webapp.onece import get_client
@@ -62,3 +63,14 @@ def refresh_usage_periods() -> int:
     written = refresh_periods(db.session.connection())
     db.session.commit()
     return written
+
+
+def run_bulk_job(job_id: int) -> str:
+    """Carry out a bulk action on SIMs; a retry sends only what no attempt has sent yet."""
+    try:
+        return bulk.run_bulk_job(job_id=job_id, client=get_client())
+    except Exception as exc:
+        job = get_current_job()
+        final = job is None or not job.retries_left
+        bulk.fail_bulk_job(job_id=job_id, error=f"{type(exc).__name__}: {exc}", final=final)
+        raise

@@ -186,3 +186,17 @@ def test_limits_round_trip(api):
 
 def test_reset_connectivity_is_accepted(api, simulator):
     api.reset_connectivity(simulator.fleet.iccids()[2])
+
+
+def test_bulk_top_up_places_one_order_for_all_sims(api, simulator):
+    iccids = simulator.fleet.iccids()[10:13]
+    order_number = api.top_up_sims(iccids, payment_method="monthlyinvoice")
+    order = wait_for(lambda: _find_order(api, order_number))
+    assert (order.order_type, list(order.iccids)) == ("BULK_TOPUP", iccids)
+
+
+def test_bulk_top_up_refuses_nothing_and_unknown_iccids(api):
+    with pytest.raises(ValueError):
+        api.top_up_sims([])
+    with pytest.raises(OnceNotFound):
+        api.top_up_sims(["8988228066600000000"])

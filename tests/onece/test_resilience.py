@@ -58,6 +58,16 @@ def test_a_top_up_is_not_repeated_after_a_server_error(api, simulator):
     assert simulator.stats()["requests"] == 1
 
 
+def test_a_bulk_top_up_is_not_repeated_after_a_server_error(api, simulator):
+    iccids = simulator.fleet.iccids()[:3]
+    api.get_sim(iccids[0])
+    simulator.reset_stats()
+    simulator.set_faults(empty_500_rate=1.0)
+    with pytest.raises(OnceUnavailable):
+        api.top_up_sims(iccids)
+    assert simulator.stats()["requests"] == 1
+
+
 def test_a_slow_answer_times_out(make_client, simulator):
     api = make_client(simulator, read_timeout=0.2, retry=RetryPolicy(retries=1, backoff=0.01))
     iccid = simulator.fleet.iccids()[0]

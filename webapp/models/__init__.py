@@ -4,6 +4,7 @@ from webapp.models.account import ProviderAccount
 from webapp.models.action import SimAction
 from webapp.models.apikey import ApiKey
 from webapp.models.audit import AuditEvent
+from webapp.models.bulk import BulkJob, BulkJobItem
 from webapp.models.saved_view import SavedView
 from webapp.models.sim import Sim, SimChange
 from webapp.models.sync import SyncRun
@@ -13,6 +14,8 @@ from webapp.models.user import Role, User
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "BulkJob",
+    "BulkJobItem",
     "FleetUsageDay",
     "ProviderAccount",
     "QuotaSample",

@@ -1,0 +1,110 @@
+"""A worker killed mid-job: the restarted job sends no batch twice and orders nothing twice."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from webapp.bulk.runner import IN_DOUBT, run_bulk_job
+from webapp.bulk.services import BulkRequest, create_bulk_job
+from webapp.extensions import db, get_redis
+from webapp.models import BulkJob, BulkJobItem
+
+
+def start_worker(app) -> subprocess.Popen:
+    """`python -m worker` in its own process group, configured like the test app."""
+    config = app.config
+    env = {
+        **os.environ,
+        "APP_ENV": "testing",
+        "DATABASE_URL": config["DATABASE_URL"],
+        "REDIS_URL": config["REDIS_URL"],
+        "ONCE_API_URL": config["ONCE_API_URL"],
+        "ONCE_CLIENT_ID": config["ONCE_CLIENT_ID"],
+        "ONCE_CLIENT_SECRET": config["ONCE_CLIENT_SECRET"],
+        "ONCE_MAX_RPS": str(config["ONCE_MAX_RPS"]),
+    }
+    return subprocess.Popen([sys.executable, "-m", "worker"], env=env, start_new_session=True)
+
+
+def kill_worker(worker: subprocess.Popen) -> None:
+    """SIGKILL the worker and its work horse (RQ puts the horse in a session of its own)."""
+    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+    for pid in children:
+        os.kill(int(pid), signal.SIGKILL)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=30)
+
+
+def wait_for_second_batch_in_flight(job_id: int, timeout: float = 60) -> None:
+    """Until the first batch is settled and the second handed to 1NCE, not yet answered."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sending = db.session.scalar(
+            sa.select(sa.func.count()).where(
+                BulkJobItem.job_id == job_id, BulkJobItem.outcome == "sending"
+            )
+        )
+        db.session.expire_all()
+        if sending and db.session.get(BulkJob, job_id).done:
+            return
+        db.session.rollback()
+        time.sleep(0.02)
+    raise AssertionError("the second batch was not sent in time")
+
+
+def outcomes(job_id: int) -> dict[str, str | None]:
+    rows = db.session.execute(
+        sa.select(BulkJobItem.iccid, BulkJobItem.outcome).where(BulkJobItem.job_id == job_id)
+    )
+    return dict(rows.all())
+
+
+def test_a_killed_top_up_is_resumed_without_ordering_twice(
+    app, synced, bulk_simulator, make_user, once
+):
+    chosen = tuple(synced[:300])
+    # Slow answers keep the job busy long enough to kill its worker between batches.
+    bulk_simulator.set_faults(slow_ms=300)
+    worker = start_worker(app)
+    try:
+        job = create_bulk_job(request=BulkRequest("topup", iccids=chosen), user=make_user())
+        wait_for_second_batch_in_flight(job.id)
+    finally:
+        kill_worker(worker)
+    before = outcomes(job.id)
+    assert {"accepted", "sending", None} == set(before.values())
+    bulk_simulator.clear_faults()
+    bulk_simulator.reset_stats()
+    get_redis().delete(f"simfleet:bulk:lock:{job.id}")  # it would expire on its own
+
+    assert run_bulk_job(job_id=job.id, client=once) == "done"
+
+    after = outcomes(job.id)
+    accepted_before = {i for i, outcome in before.items() if outcome == "accepted"}
+    in_doubt = {i for i, outcome in before.items() if outcome == "sending"}
+    pending_before = {i for i, outcome in before.items() if outcome is None}
+    assert {i for i, outcome in after.items() if outcome == "unknown"} == in_doubt
+    assert {i for i, outcome in after.items() if outcome == "accepted"} == (
+        accepted_before | pending_before
+    )
+    # Only the batches never handed to 1NCE were sent after the restart.
+    calls = bulk_simulator.stats()["by_endpoint"].get("POST /v1/sims/topup", 0)
+    assert calls == -(-len(pending_before) // 100)
+    ordered = [
+        i for o in bulk_simulator.fleet.orders() if o.order_type == "BULK_TOPUP" for i in o.iccids
+    ]
+    assert len(ordered) == len(set(ordered))  # no SIM was topped up twice
+    assert set(ordered) >= accepted_before | pending_before
+    messages = db.session.scalars(
+        sa.select(BulkJobItem.message).where(
+            BulkJobItem.job_id == job.id, BulkJobItem.outcome == "unknown"
+        )
+    ).all()
+    assert set(messages) <= {IN_DOUBT}
+    job_row = db.session.get(BulkJob, job.id)
+    assert (job_row.done, job_row.failed) == (300, len(in_doubt))

@@ -1,0 +1,214 @@
+"""Carrying out a bulk job: resolve the selection once, then send batches and record outcomes.
+
+Every step commits before the next, so a retried or restarted job picks up where the last
+attempt stopped. A batch is marked "sending" (committed) before it goes to 1NCE and settled
+after the answer; an attempt that died in between leaves it "sending". The next attempt
+sends such an update batch again (same values: harmless) but never a top-up batch, whose
+SIMs it marks "unknown" for a person to check against 1NCE's orders.
+"""
+
+import sqlalchemy as sa
+
+from webapp.audit import record_audit
+from webapp.bulk.services import ACTIONS, MAX_BULK_SIMS, BulkAction, selection_conditions
+from webapp.extensions import db, get_redis
+from webapp.models import BulkJob, BulkJobItem, Sim
+from webapp.models.base import utcnow
+from webapp.onece import OnceClient, OnceError, OnceNotFound, OnceRejected
+
+# 1NCE documents no limit on the items of one bulk call. 100 is the largest collection it
+# documents on /sims (a page of the SIM list); 100 updates are a body of about 8 KB, far
+# below API Gateway's 10 MB, and one refused SIM (an expired one: 422) refuses only 100.
+BATCH_SIZE = 100
+# Long enough for the largest job at a low ONCE_MAX_RPS; expires if a worker is killed.
+LOCK_SECONDS = 3600
+IN_DOUBT = "the worker stopped while this top-up was being ordered; check 1NCE's orders"
+
+
+class BulkAborted(Exception):
+    """1NCE refused every SIM of a batch one by one: the request itself is wrong."""
+
+
+def run_bulk_job(*, job_id: int, client: OnceClient) -> str:
+    """Carry out a bulk job; run again, it sends only what no attempt has sent yet."""
+    lock = get_redis().lock(f"simfleet:bulk:lock:{job_id}", timeout=LOCK_SECONDS, blocking=False)
+    if not lock.acquire():
+        return "busy"  # another worker is on it
+    try:
+        job = db.session.get(BulkJob, job_id)
+        if job is None or job.state == "done":
+            return job.state if job else "missing"
+        _start(job)
+        if job.total is None and not _resolve(job):
+            return job.state
+        _recover_in_flight(job)
+        action = ACTIONS[job.action]
+        try:
+            # Holding the lock, every unsent SIM below the last batch was claimed: a keyset
+            # cursor then finds the next batch without rescanning the settled ones.
+            after = ""
+            while iccids := _claim_batch(job.id, after=after):
+                _send(job, action, client, iccids)
+                after = iccids[-1]
+        except BulkAborted as exc:
+            _end(job, "failed", error=str(exc))
+            return job.state
+        _end(job, "done")
+        return job.state
+    finally:
+        if lock.owned():
+            lock.release()
+
+
+def fail_bulk_job(*, job_id: int, error: str, final: bool) -> None:
+    """Note an attempt's failure: "retrying" while RQ will try again, else "failed"."""
+    db.session.rollback()
+    job = db.session.get(BulkJob, job_id)
+    if job is None or job.state == "done":
+        return
+    if final:
+        _end(job, "failed", error=error)
+    else:
+        job.state, job.error = "retrying", error
+        db.session.commit()
+
+
+def _start(job: BulkJob) -> None:
+    job.state, job.error = "running", None
+    job.started_at = job.started_at or utcnow()
+    db.session.commit()
+
+
+def _resolve(job: BulkJob) -> bool:
+    """Turn the selection into items set-based; SIMs the action would not change are done."""
+    conditions = selection_conditions(job.selection)
+    capped = sa.select(Sim.iccid).where(*conditions).limit(MAX_BULK_SIMS + 1).subquery()
+    if db.session.scalar(sa.select(sa.func.count()).select_from(capped)) > MAX_BULK_SIMS:
+        _end(job, "failed", error=f"more than {MAX_BULK_SIMS:,} SIMs; narrow the selection")
+        return False
+    action = ACTIONS[job.action]
+    changes = action.changes(job.values)
+    columns = ["job_id", "iccid", "outcome", "message", "finished_at"]
+    pending = sa.select(sa.literal(job.id), Sim.iccid, sa.null(), sa.null(), sa.null()).where(
+        *conditions, changes
+    )
+    unchanged = sa.select(
+        sa.literal(job.id),
+        Sim.iccid,
+        sa.literal("unchanged"),
+        sa.literal(action.unchanged),
+        sa.literal(utcnow()),
+    ).where(*conditions, sa.not_(changes))
+    for rows in (pending, unchanged):
+        db.session.execute(sa.insert(BulkJobItem).from_select(columns, rows))
+    is_unchanged = BulkJobItem.outcome == "unchanged"
+    job.total, job.done = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(is_unchanged)).where(
+            BulkJobItem.job_id == job.id
+        )
+    ).one()
+    db.session.commit()
+    return True
+
+
+def _recover_in_flight(job: BulkJob) -> None:
+    """Settle the batches a dead attempt left "sending" (see the module docstring)."""
+    in_flight = sa.update(BulkJobItem).where(
+        BulkJobItem.job_id == job.id, BulkJobItem.outcome == "sending"
+    )
+    if ACTIONS[job.action].repeatable:
+        db.session.execute(in_flight.values(outcome=None))
+    else:
+        settled = in_flight.values(outcome="unknown", message=IN_DOUBT, finished_at=utcnow())
+        count = db.session.execute(settled).rowcount
+        _count(job.id, done=count, failed=count)
+    db.session.commit()
+
+
+def _claim_batch(job_id: int, *, after: str) -> list[str]:
+    """Mark the next batch of unsent SIMs after ICCID `after` "sending" and commit, before
+    anything is sent."""
+    pending = (
+        sa.select(BulkJobItem.iccid)
+        .where(
+            BulkJobItem.job_id == job_id,
+            BulkJobItem.iccid > after,
+            BulkJobItem.outcome.is_(None),
+        )
+        .order_by(BulkJobItem.iccid)
+        .limit(BATCH_SIZE)
+        .with_for_update(skip_locked=True)
+    )
+    # Two statements, not UPDATE ... IN (SELECT ... LIMIT): PostgreSQL may rescan such a
+    # subquery and claim more than one batch.
+    iccids = list(db.session.scalars(pending))
+    if iccids:
+        db.session.execute(
+            sa.update(BulkJobItem)
+            .where(BulkJobItem.job_id == job_id, BulkJobItem.iccid.in_(iccids))
+            .values(outcome="sending")
+        )
+    db.session.commit()
+    return iccids
+
+
+def _send(job: BulkJob, action: BulkAction, client: OnceClient, iccids: list[str]) -> int:
+    """Send one batch; when 1NCE refuses it, halve it to find the SIMs it refuses.
+
+    Returns how many SIMs were refused. Other errors (outage, rate limit) propagate and
+    leave the batch "sending" for the next attempt.
+    """
+    try:
+        message = action.send(client, iccids, job.values)
+    except (OnceRejected, OnceNotFound) as exc:
+        # A refused call changed nothing at 1NCE, so even a top-up may be split and resent.
+        if len(iccids) == 1:
+            _settle(job.id, iccids, "failed", _refusal(exc))
+            return 1
+        half = len(iccids) // 2
+        refused = _send(job, action, client, iccids[:half])
+        refused += _send(job, action, client, iccids[half:])
+        if refused == len(iccids):
+            raise BulkAborted(f"1NCE refused every SIM of a batch: {exc.message}") from None
+        return refused
+    _settle(job.id, iccids, "accepted", message)
+    return 0
+
+
+def _refusal(exc: OnceError) -> str:
+    """Why 1NCE refused one SIM, in words (its 422 for expired SIMs has an empty body)."""
+    if exc.status == 422:
+        return "1NCE refuses changes to expired SIMs (HTTP 422); only an extension is possible"
+    return f"1NCE refused it (HTTP {exc.status}): {exc.message}"
+
+
+def _settle(job_id: int, iccids: list[str], outcome: str, message: str | None) -> None:
+    """Record the outcome of SIMs and count them as done, in one commit."""
+    db.session.execute(
+        sa.update(BulkJobItem)
+        .where(BulkJobItem.job_id == job_id, BulkJobItem.iccid.in_(iccids))
+        .values(outcome=outcome, message=message and message[:500], finished_at=utcnow())
+    )
+    _count(job_id, done=len(iccids), failed=len(iccids) if outcome == "failed" else 0)
+    db.session.commit()
+
+
+def _count(job_id: int, *, done: int, failed: int) -> None:
+    db.session.execute(
+        sa.update(BulkJob)
+        .where(BulkJob.id == job_id)
+        .values(done=BulkJob.done + done, failed=BulkJob.failed + failed)
+    )
+
+
+def _end(job: BulkJob, state: str, *, error: str | None = None) -> None:
+    """Finish the job with a state and audit how it ended."""
+    db.session.refresh(job)
+    job.state, job.error, job.finished_at = state, error, utcnow()
+    record_audit(
+        f"bulk.{state}",
+        actor_label="system",
+        target=f"bulk job {job.id}",
+        details={"total": job.total, "done": job.done, "failed": job.failed, "error": error},
+    )
+    db.session.commit()
