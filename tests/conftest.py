@@ -208,8 +208,7 @@ def make_sim(app):
             account_id=account.id,
             imsi=f"90140510000{n:04d}",
             msisdn=f"88235100{n:04d}",
-            status="Enabled",
-            **columns,
+            **{"status": "Enabled"} | columns,
         )
         db.session.add(sim)
         db.session.commit()

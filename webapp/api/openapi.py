@@ -29,6 +29,8 @@ TIMESTAMP = _nullable("string", format="date-time", description="ISO 8601, UTC")
 DATE = _nullable("string", format="date")
 MB_NULLABLE = _nullable("number", description="Megabytes, at most 6 decimals")
 MB = {"type": "number", "description": "Megabytes, at most 6 decimals"}
+# Filters take an empty value as "no filter", as an HTML form sends an unset field.
+OPTIONAL_BOOLEAN = {"type": "string", "enum": ["true", "false", ""]}
 QUOTA_STATE = {"enum": [*QUOTA_STATES, None], "description": "ok: 20 % or more left"}
 RATE_HEADERS = {
     name: {"schema": {"type": "integer"}, "description": description}
@@ -240,23 +242,29 @@ PARAMETERS = {
     "QuotaState": {
         "name": "quota_state",
         "in": "query",
-        "schema": {"enum": list(QUOTA_STATES)},
-        "description": "ok (20 % or more left), low (less than 20 %) or exhausted",
+        "schema": {"enum": [*QUOTA_STATES, ""]},
+        "description": "ok (20 % or more left), low (less than 20 %) or exhausted; empty: all",
     },
-    "Online": {"name": "online", "in": "query", "schema": {"type": "boolean"}},
+    "Online": {
+        "name": "online",
+        "in": "query",
+        "schema": OPTIONAL_BOOLEAN,
+        "description": "true: online now; false: offline; empty: all",
+    },
     "Country": _text_param("country", "Exact country, e.g. Germany"),
     "Operator": _text_param("operator", "Exact network operator, e.g. Telekom"),
     "HasLabel": {
         "name": "has_label",
         "in": "query",
-        "schema": {"type": "boolean"},
-        "description": "true: only SIMs with a label; false: only SIMs without one",
+        "schema": OPTIONAL_BOOLEAN,
+        "description": "true: only SIMs with a label; false: only SIMs without one; empty: all",
     },
     "Unseen": {
         "name": "unseen",
         "in": "query",
-        "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,3}[hd]$"},
-        "description": "Not seen for at least this long, or never: hours or days, e.g. 24h, 7d",
+        "schema": {"type": "string", "pattern": "^([1-9][0-9]{0,3}[hd])?$"},
+        "description": "Not seen for at least this long, or never: hours or days, e.g. 24h, 7d;"
+        " empty: all",
     },
 }
 
