@@ -7,18 +7,23 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import flask_migrate
 import psycopg
 import redis as redis_lib
 import requests
+import sqlalchemy as sa
 from flask import Flask
 from psycopg import sql
+from rq import Worker
 
 from webapp import create_app
 from webapp.devstack import free_port
 from webapp.extensions import db
+from webapp.models import SyncRun
+from webapp.tasks import enqueue
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -66,7 +71,7 @@ def empty_redis(url: str) -> Iterator[str]:
         client.close()
 
 
-def app_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+def app_env(database_url: str, redis_url: str, **extra) -> dict[str, str]:
     """The environment of a Simfleet process on the benchmark's database and Redis."""
     return {
         **os.environ,
@@ -75,32 +80,35 @@ def app_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
         "REDIS_URL": redis_url,
         "RATELIMIT_ENABLED": "false",
         "LOG_LEVEL": "WARNING",
-        **extra,
+        **{name: str(value) for name, value in extra.items()},
+    }
+
+
+def app_settings(database_url: str, redis_url: str, **overrides) -> dict:
+    """`create_app` overrides for the benchmark's database and Redis."""
+    return {
+        "APP_ENV": "development",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "RATELIMIT_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        **overrides,
     }
 
 
 def migrated_app(database_url: str, redis_url: str, **overrides) -> Flask:
     """A Simfleet app on `database_url`, migrated to head."""
-    app = create_app(
-        {
-            "APP_ENV": "development",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "RATELIMIT_ENABLED": False,
-            "LOG_LEVEL": "WARNING",
-            **overrides,
-        }
-    )
+    app = create_app(app_settings(database_url, redis_url, **overrides))
     with app.app_context():
         flask_migrate.upgrade()
         db.engine.dispose()
     return app
 
 
-def once_settings(api_url: str, max_rps: float) -> dict:
-    """Overrides that point the app's 1NCE client at the simulator."""
+def once_settings(root: str, max_rps: float) -> dict:
+    """Settings that point the app's 1NCE client at the simulator served at `root`."""
     return {
-        "ONCE_API_URL": api_url,
+        "ONCE_API_URL": f"{root}/management-api",
         "ONCE_CLIENT_ID": CLIENT_ID,
         "ONCE_CLIENT_SECRET": CLIENT_SECRET,
         "ONCE_MAX_RPS": max_rps,
@@ -136,14 +144,70 @@ def _wait_until_up(root: str, process: subprocess.Popen, timeout: float = 30.0) 
     raise RuntimeError("the simulator did not start")
 
 
-def simulator_stats(root: str, *, reset: bool = False) -> dict:
-    """The simulator's request counters (`status_429`, `peak_rps`, ...), optionally zeroed."""
-    if reset:
-        response = requests.post(f"{root}/_sim/stats/reset", timeout=5)
-    else:
-        response = requests.get(f"{root}/_sim/stats", timeout=5)
+def simulator_stats(root: str) -> dict:
+    """The simulator's request counters (`requests`, `status_429`, `peak_rps`, ...)."""
+    response = requests.get(f"{root}/_sim/stats", timeout=5)
     response.raise_for_status()
     return response.json()
+
+
+def reset_simulator_stats(root: str) -> None:
+    """Zero the simulator's request counters."""
+    requests.post(f"{root}/_sim/stats/reset", timeout=5).raise_for_status()
+
+
+@contextmanager
+def rq_workers(count: int, env: dict[str, str]) -> Iterator[list[subprocess.Popen]]:
+    """`count` `python -m worker` processes, registered and idle; stopped afterwards."""
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "worker"], cwd=ROOT, env=env) for _ in range(count)
+    ]
+    connection = redis_lib.Redis.from_url(env["REDIS_URL"])
+    try:
+        deadline = time.monotonic() + 60
+        while len(Worker.all(connection=connection)) < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{count} RQ workers did not start")
+            time.sleep(0.2)
+        yield processes
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        connection.close()
+
+
+def run_sync_job(kind: str, *, timeout: float) -> tuple[SyncRun, datetime]:
+    """Enqueue the real `sync_start(kind)` job and wait for the run it starts to end.
+
+    Returns the run, loaded and detached from the session, and when the job was enqueued.
+    Needs an app context.
+    """
+    enqueued = datetime.now(UTC)
+    enqueue("worker.jobs.sync_start", kind)
+    deadline = time.monotonic() + timeout
+    query = sa.select(SyncRun).where(
+        SyncRun.kind == kind, SyncRun.started_at >= enqueued, SyncRun.finished_at.is_not(None)
+    )
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        run = db.session.scalar(query)
+        if run is not None:
+            db.session.expunge(run)
+            return run, enqueued
+        time.sleep(0.2)
+    raise RuntimeError(f"the {kind} run did not end within {timeout:.0f} s")
+
+
+def describe_machine() -> str:
+    """The CPU count and load average: other work on the machine disturbs the figures."""
+    one, five, _ = os.getloadavg()
+    return f"{os.cpu_count()} cores, load average {one:.2f} (1 min), {five:.2f} (5 min)"
 
 
 def print_table(rows: list[tuple]) -> None:

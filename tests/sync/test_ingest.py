@@ -1,0 +1,136 @@
+"""The usage upsert: new, revised and unchanged rows, and a rollup that stays exact."""
+
+import threading
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import ProviderAccount
+from webapp.onece import UsageDay
+from webapp.sync import ingest
+
+FIRST_DAY = date(2026, 11, 1)
+
+
+@pytest.fixture
+def account_id(app) -> int:
+    account = ProviderAccount(name="1NCE", api_url="http://127.0.0.1:9/api", client_id="test")
+    db.session.add(account)
+    db.session.commit()
+    return account.id
+
+
+def day(offset: int, rx: str, tx: str = "1", mo: int = 1, mt: int = 2) -> UsageDay:
+    rx_mb, tx_mb = Decimal(rx), Decimal(tx)
+    return UsageDay(
+        FIRST_DAY + timedelta(days=offset), rx_mb + tx_mb, rx_mb, tx_mb, mo + mt, mo, mt
+    )
+
+
+def stored() -> dict[tuple[str, date], tuple]:
+    rows = db.session.execute(
+        sa.text("SELECT iccid, day, data_rx_mb, data_tx_mb, sms_mo, sms_mt FROM usage_daily")
+    )
+    return {(iccid, d): tuple(values) for iccid, d, *values in rows}
+
+
+def rollup_matches_raw_rows() -> bool:
+    summed = db.session.execute(
+        sa.text(
+            "SELECT day, SUM(data_rx_mb), SUM(data_tx_mb), SUM(sms_mo), SUM(sms_mt)"
+            " FROM usage_daily GROUP BY day ORDER BY day"
+        )
+    ).all()
+    rollup = db.session.execute(
+        sa.text(
+            "SELECT day, data_rx_mb, data_tx_mb, sms_mo, sms_mt FROM fleet_usage_daily ORDER BY day"
+        )
+    ).all()
+    return summed == rollup
+
+
+def upsert(account_id: int, rows: list[tuple[str, UsageDay]]) -> int:
+    written = ingest.upsert_usage(account_id=account_id, rows=rows)
+    db.session.commit()
+    return written
+
+
+def test_new_revised_and_unchanged_rows(account_id):
+    first = [("A", day(0, "1.5")), ("A", day(1, "2")), ("B", day(0, "3"))]
+    assert upsert(account_id, first) == 3
+    revision = [
+        ("A", day(0, "1.5")),  # unchanged
+        ("A", day(1, "2.25", mo=4)),  # revised by 1NCE
+        ("B", day(0, "3")),
+        ("B", day(1, "7")),  # new
+        ("B", day(1, "7")),  # the same row twice in one batch
+    ]
+    assert upsert(account_id, revision) == 2
+    assert stored() == {
+        ("A", FIRST_DAY): (Decimal("1.5"), Decimal(1), 1, 2),
+        ("A", FIRST_DAY + timedelta(days=1)): (Decimal("2.25"), Decimal(1), 4, 2),
+        ("B", FIRST_DAY): (Decimal(3), Decimal(1), 1, 2),
+        ("B", FIRST_DAY + timedelta(days=1)): (Decimal(7), Decimal(1), 1, 2),
+    }
+    assert rollup_matches_raw_rows()
+
+
+def test_repeating_a_batch_rewrites_nothing(account_id):
+    rows = [(iccid, day(offset, "0.5")) for iccid in "ABC" for offset in range(5)]
+    upsert(account_id, rows)
+    versions = db.session.execute(sa.text("SELECT iccid, day, xmin::text FROM usage_daily")).all()
+    assert upsert(account_id, rows) == 0
+    assert db.session.execute(sa.text("SELECT iccid, day, xmin::text FROM usage_daily")).all() == (
+        versions
+    )
+    assert rollup_matches_raw_rows()
+
+
+def test_the_rollup_moves_by_the_values_as_stored(account_id):
+    # usage_daily keeps 6 decimals: the rollup must add what was stored, not what came in.
+    upsert(account_id, [("A", day(0, "0.1234564")), ("B", day(0, "0.0000004"))])
+    upsert(account_id, [("A", day(0, "0.1234566"))])
+    assert stored()[("A", FIRST_DAY)][0] == Decimal("0.123457")
+    assert rollup_matches_raw_rows()
+
+
+def test_two_writers_of_the_same_sims_keep_the_rollup_exact(app, account_id):
+    upsert(account_id, [("A", day(0, "1"))])
+    ingest.upsert_usage(account_id=account_id, rows=[("A", day(0, "2")), ("B", day(0, "5"))])
+
+    def second_writer():
+        with app.app_context():
+            upsert(account_id, [("A", day(0, "4")), ("B", day(0, "6"))])
+
+    writer = threading.Thread(target=second_writer)
+    writer.start()
+    wait_for_a_lock_wait()
+    db.session.commit()
+    writer.join(timeout=30)
+    assert stored() == {
+        ("A", FIRST_DAY): (Decimal(4), Decimal(1), 1, 2),
+        ("B", FIRST_DAY): (Decimal(6), Decimal(1), 1, 2),
+    }
+    assert rollup_matches_raw_rows()
+
+
+def wait_for_a_lock_wait(timeout: float = 10) -> None:
+    """Until another session of this database waits for a lock this one holds."""
+    with db.engine.connect() as conn:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            waiting = conn.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+            if waiting:
+                return
+            conn.rollback()
+            time.sleep(0.05)
+    raise AssertionError("the second writer never waited")
