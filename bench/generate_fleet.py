@@ -15,7 +15,7 @@ import time
 
 import sqlalchemy as sa
 
-from webapp.fleet.services import refresh_usage_periods
+from webapp.sync.ingest import refresh_usage_periods
 
 FIRST_ICCID = 8988228066000000000
 EVENT_DAYS = 30  # the default retention of events

@@ -10,6 +10,7 @@ import requests
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer
 
+from webapp.onece import OnceClient, RetryPolicy
 from webapp.simulator import create_simulator_app
 from webapp.simulator.server import make_simulator_server
 
@@ -34,6 +35,27 @@ class LiveSimulator:
     def fleet(self) -> Any:
         """The simulator's ground-truth fleet model."""
         return self.app.extensions["fleet"]
+
+    def app_settings(self, *, max_rps: float) -> dict[str, Any]:
+        """Settings that point the app's 1NCE client at this simulator."""
+        return {
+            "ONCE_API_URL": self.url,
+            "ONCE_CLIENT_ID": self.client_id,
+            "ONCE_CLIENT_SECRET": self.client_secret,
+            "ONCE_MAX_RPS": max_rps,
+        }
+
+    def quick_client(self, *, redis: Any, max_rps: float, retries: int = 2) -> OnceClient:
+        """A client like the app's, with short retries to keep tests quick."""
+        return OnceClient(
+            base_url=self.url,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            redis=redis,
+            max_rps=max_rps,
+            token_rps=20.0,
+            retry=RetryPolicy(retries=retries, backoff=0.02, backoff_max=0.1 * retries / 2),
+        )
 
     def token(self) -> str:
         """Fetch a fresh access token with the configured client credentials."""

@@ -3,7 +3,6 @@
 import pytest
 
 from webapp.extensions import get_redis
-from webapp.onece import OnceClient, RetryPolicy
 from webapp.sync.services import run_now
 from webapp.tasks import QUEUES, get_queue
 from worker import AppWorker
@@ -20,27 +19,13 @@ def bulk_simulator(make_simulator):
 @pytest.fixture
 def settings(settings, bulk_simulator):
     """Point the app at the simulator."""
-    settings.update(
-        ONCE_API_URL=bulk_simulator.url,
-        ONCE_CLIENT_ID=bulk_simulator.client_id,
-        ONCE_CLIENT_SECRET=bulk_simulator.client_secret,
-        ONCE_MAX_RPS=RATE,
-    )
-    return settings
+    return settings | bulk_simulator.app_settings(max_rps=RATE)
 
 
 @pytest.fixture
 def once(app, bulk_simulator, redis):
     """A client of the simulator like the app's, with quick retries to keep tests short."""
-    return OnceClient(
-        base_url=bulk_simulator.url,
-        client_id=bulk_simulator.client_id,
-        client_secret=bulk_simulator.client_secret,
-        redis=redis,
-        max_rps=RATE,
-        token_rps=20.0,
-        retry=RetryPolicy(retries=2, backoff=0.02, backoff_max=0.1),
-    )
+    return bulk_simulator.quick_client(redis=redis, max_rps=RATE)
 
 
 @pytest.fixture

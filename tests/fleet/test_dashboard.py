@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from bench.generate_fleet import load_fleet
 from webapp.extensions import db
-from webapp.fleet.services import refresh_usage_periods
+from webapp.sync.ingest import refresh_usage_periods
 from worker.jobs import refresh_usage_periods as refresh_job
 
 

@@ -17,13 +17,7 @@ def simulator(make_simulator):
 @pytest.fixture
 def settings(settings, simulator):
     """Point the app's 1NCE client at the simulator."""
-    settings.update(
-        ONCE_API_URL=simulator.url,
-        ONCE_CLIENT_ID=simulator.client_id,
-        ONCE_CLIENT_SECRET=simulator.client_secret,
-        ONCE_MAX_RPS=RATE,
-    )
-    return settings
+    return settings | simulator.app_settings(max_rps=RATE)
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from webapp.onece import OnceClient, RetryPolicy
-
 RATE = 100.0
 
 
@@ -34,25 +32,10 @@ def fleet_simulator(make_simulator, clock):
 @pytest.fixture
 def settings(settings, fleet_simulator):
     """Point the app at the simulator; small chunks so a run has several."""
-    settings.update(
-        ONCE_API_URL=fleet_simulator.url,
-        ONCE_CLIENT_ID=fleet_simulator.client_id,
-        ONCE_CLIENT_SECRET=fleet_simulator.client_secret,
-        ONCE_MAX_RPS=RATE,
-        SYNC_CHUNK_SIMS=25,
-    )
-    return settings
+    return settings | fleet_simulator.app_settings(max_rps=RATE) | {"SYNC_CHUNK_SIMS": 25}
 
 
 @pytest.fixture
 def once(app, fleet_simulator, redis):
     """A client of the simulator like the app's, with quick retries to keep tests short."""
-    return OnceClient(
-        base_url=fleet_simulator.url,
-        client_id=fleet_simulator.client_id,
-        client_secret=fleet_simulator.client_secret,
-        redis=redis,
-        max_rps=RATE,
-        token_rps=20.0,
-        retry=RetryPolicy(retries=4, backoff=0.02, backoff_max=0.2),
-    )
+    return fleet_simulator.quick_client(redis=redis, max_rps=RATE, retries=4)

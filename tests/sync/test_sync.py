@@ -7,7 +7,15 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import FleetUsageDay, Sim, SimChange, SimEvent, SyncRun, UsageDay
+from webapp.models import (
+    FleetUsageDay,
+    Sim,
+    SimChange,
+    SimEvent,
+    SimUsagePeriod,
+    SyncRun,
+    UsageDay,
+)
 from webapp.sync.runs import run_lock
 from webapp.sync.services import KINDS, SyncBusy, run_now
 
@@ -74,6 +82,27 @@ def test_rollup_equals_the_raw_rows(app, once):
         ).all()
     )
     assert rollup == raw
+
+
+def test_usage_sync_keeps_the_dashboard_periods_current(app, once):
+    run_now(kind="inventory", client=once)
+    run_now(kind="usage", client=once)
+    today = datetime.now(UTC).date()
+    week = dict(
+        db.session.execute(
+            sa.select(SimUsagePeriod.iccid, SimUsagePeriod.data_mb).where(
+                SimUsagePeriod.period_days == 7, SimUsagePeriod.through == today
+            )
+        ).all()
+    )
+    raw = dict(
+        db.session.execute(
+            sa.select(UsageDay.iccid, sa.func.sum(UsageDay.data_rx_mb + UsageDay.data_tx_mb))
+            .where(UsageDay.day > today - timedelta(days=7))
+            .group_by(UsageDay.iccid)
+        ).all()
+    )
+    assert week and week == raw
 
 
 def test_resync_is_idempotent(app, once):

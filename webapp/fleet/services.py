@@ -135,47 +135,10 @@ RANGES = {
     "6m": (180, "6 months"),
 }
 DEFAULT_RANGE = "30d"
-PERIOD_DAYS = tuple(days for days, _ in RANGES.values())
 RANKED = 10
 DAILY_TABLE_DAYS = 31  # longer ranges are tabled per week
 RECENT_EVENTS = 20
 RECENT_ALERTS = 10
-
-REFRESH_PERIODS_SQL = """
-INSERT INTO sim_usage_periods (iccid, period_days, through, data_mb, previous_data_mb)
-SELECT iccid, v.days, :through, COALESCE(v.current, 0), COALESCE(v.previous, 0)
-FROM (
-    SELECT iccid, {sums}
-    FROM usage_daily
-    WHERE day > :through - 2 * :longest AND day <= :through {only}
-    GROUP BY iccid
-) sums
-CROSS JOIN LATERAL (VALUES {values}) AS v(days, current, previous)
-"""
-
-
-def refresh_usage_periods(
-    connection: sa.Connection, *, through: date | None = None, iccids: list[str] | None = None
-) -> int:
-    """Recompute the SIMs' data in each dashboard period up to `through` and the one before.
-
-    One pass over `usage_daily` (two of the longest periods), replacing the rows of the SIMs
-    (all without `iccids`); SIMs without usage in that window get none. Returns the rows written.
-    """
-    through = through or datetime.now(UTC).date()
-    mb = "data_rx_mb + data_tx_mb"
-    sums = ", ".join(
-        f"SUM({mb}) FILTER (WHERE day > :through - {days}) AS c{days}, "
-        f"SUM({mb}) FILTER (WHERE day <= :through - {days} AND day > :through - {2 * days})"
-        f" AS p{days}"
-        for days in PERIOD_DAYS
-    )
-    values = ", ".join(f"({days}, c{days}, p{days})" for days in PERIOD_DAYS)
-    only = "AND iccid = ANY(:iccids)" if iccids is not None else ""
-    params = {"through": through, "longest": max(PERIOD_DAYS), "iccids": iccids}
-    sql = REFRESH_PERIODS_SQL.format(sums=sums, values=values, only=only)
-    connection.execute(sa.text(f"DELETE FROM sim_usage_periods WHERE true {only}"), params)
-    return connection.execute(sa.text(sql), params).rowcount
 
 
 def parse_range(value: str | None) -> str:

@@ -4,7 +4,7 @@ Never a loop of ORM objects."""
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
@@ -400,3 +400,43 @@ def record_connectivity(*, states: Sequence[tuple[str, Connectivity]]) -> None:
 def _last_seen(connectivity: Connectivity) -> datetime | None:
     seen = [t for t in (connectivity.last_updated, connectivity.last_updated_gprs) if t]
     return max(seen) if seen else None
+
+
+# The dashboard's periods (its 7 d, 30 d, 90 d and 6 month ranges), kept per SIM at ingest.
+USAGE_PERIOD_DAYS = (7, 30, 90, 180)
+
+REFRESH_PERIODS_SQL = """
+INSERT INTO sim_usage_periods (iccid, period_days, through, data_mb, previous_data_mb)
+SELECT iccid, v.days, :through, COALESCE(v.current, 0), COALESCE(v.previous, 0)
+FROM (
+    SELECT iccid, {sums}
+    FROM usage_daily
+    WHERE day > :through - 2 * :longest AND day <= :through {only}
+    GROUP BY iccid
+) sums
+CROSS JOIN LATERAL (VALUES {values}) AS v(days, current, previous)
+"""
+
+
+def refresh_usage_periods(
+    connection: sa.Connection, *, through: date | None = None, iccids: list[str] | None = None
+) -> int:
+    """Recompute the SIMs' data in each dashboard period up to `through` and the one before.
+
+    One pass over `usage_daily` (two of the longest periods), replacing the rows of the SIMs
+    (all without `iccids`); SIMs without usage in that window get none. Returns the rows written.
+    """
+    through = through or datetime.now(UTC).date()
+    mb = "data_rx_mb + data_tx_mb"
+    sums = ", ".join(
+        f"SUM({mb}) FILTER (WHERE day > :through - {days}) AS c{days}, "
+        f"SUM({mb}) FILTER (WHERE day <= :through - {days} AND day > :through - {2 * days})"
+        f" AS p{days}"
+        for days in USAGE_PERIOD_DAYS
+    )
+    values = ", ".join(f"({days}, c{days}, p{days})" for days in USAGE_PERIOD_DAYS)
+    only = "AND iccid = ANY(:iccids)" if iccids is not None else ""
+    params = {"through": through, "longest": max(USAGE_PERIOD_DAYS), "iccids": iccids}
+    sql = REFRESH_PERIODS_SQL.format(sums=sums, values=values, only=only)
+    connection.execute(sa.text(f"DELETE FROM sim_usage_periods WHERE true {only}"), params)
+    return connection.execute(sa.text(sql), params).rowcount

@@ -172,7 +172,10 @@ def fetch_usage(*, client: OnceClient, account_id: int, iccids: Sequence[str]) -
     rows = [(iccid, day) for iccid, days in results for day in days]
     tally.rows = ingest.upsert_usage(account_id=account_id, rows=rows) if rows else 0
     if results:
-        ingest.refresh_usage_figures(iccids=[i for i, _ in results], synced_through=today)
+        fetched = [iccid for iccid, _ in results]
+        ingest.refresh_usage_figures(iccids=fetched, synced_through=today)
+        # The dashboard's top consumers and movers follow each sync, not just the hourly job.
+        ingest.refresh_usage_periods(db.session.connection(), through=today, iccids=fetched)
     return tally
 
 
