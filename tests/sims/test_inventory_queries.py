@@ -9,6 +9,7 @@ from webapp.extensions import db
 from webapp.models import Sim
 from webapp.sims.inventory import (
     SORT_KEYS,
+    SimCount,
     SimOrder,
     count_sims,
     iter_inventory,
@@ -151,11 +152,12 @@ def test_a_cursor_only_continues_its_own_order(varied_fleet):
     assert raised.value.field == "cursor"
 
 
-def test_count_is_capped(varied_fleet, monkeypatch):
-    assert count_sims(filters=SimFilters()) == 12
-    assert count_sims(filters=SimFilters(country="Spain")) == 3
+def test_count_is_exact_up_to_the_cap_and_estimated_beyond(varied_fleet, monkeypatch):
+    assert count_sims(filters=SimFilters()) == SimCount(12, exact=True)
+    assert count_sims(filters=SimFilters(country="Spain")) == SimCount(3, exact=True)
     monkeypatch.setattr("webapp.sims.inventory.COUNT_CAP", 5)
-    assert count_sims(filters=SimFilters()) is None
+    estimated = count_sims(filters=SimFilters())
+    assert not estimated.exact and estimated.value > 5
 
 
 def test_removed_sims_are_not_listed(varied_fleet):

@@ -10,7 +10,7 @@ from webapp.pages import redirect_after_post, render_page, wants_partial
 from webapp.sims import bp
 from webapp.sims.export import export_inventory
 from webapp.sims.inventory import (
-    COUNT_CAP,
+    SimCount,
     SimOrder,
     count_sims,
     data_left_percent,
@@ -36,7 +36,6 @@ def inventory():
     context = {
         "args": args,
         "view_args": args,
-        "count_cap": COUNT_CAP,
         "quota_names": QUOTA_STATE_NAMES,
         "runs_out_on": runs_out_on,
         "data_left_percent": data_left_percent,
@@ -52,20 +51,22 @@ def inventory():
         }
     try:
         filters, order = SimFilters.from_args(request.args), SimOrder.from_args(request.args)
-        total = count_sims(filters=filters)
+        count = count_sims(filters=filters)
         # A counted, narrowed set is small enough to read whole and sort (see list_inventory).
-        small = filters.narrowed and total is not None
+        small = filters.narrowed and count.exact
         page = list_inventory(
             filters=filters, order=order, cursor=request.args.get("cursor"), small=small
         )
+        if context["first_page"] and page.next_cursor is None:
+            count = SimCount(len(page.sims), exact=True)  # the whole view is on this page
     except QueryError as error:
         return render_page(
-            "sims/page.html", "sims/_table.html", 400, error=error, results=None, total=None,
-            order=SimOrder(), **context,
+            "sims/page.html", "sims/_table.html", 400, error=error, results=None, count=None,
+            total=None, order=SimOrder(), **context,
         )  # fmt: skip
     return render_page(
-        "sims/page.html", "sims/_table.html", error=None, results=page, total=total, order=order,
-        **context,
+        "sims/page.html", "sims/_table.html", error=None, results=page, count=count,
+        total=count.value if count.exact else None, order=order, **context,
     )  # fmt: skip
 
 
