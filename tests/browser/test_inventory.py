@@ -115,6 +115,9 @@ def test_an_operator_finds_a_sim_reads_its_usage_and_relabels_it(signed_in_page,
     )
     expect(page.locator("#sim-summary .label-value")).to_have_text(new_label)
     assert stack.simulator.fleet.sim(sim.iccid).label == new_label
+    # Saved: the page as anyone opens it now has the new label, in the title too.
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"SIM {sim.iccid} {new_label}")
     screenshot(page, "sim-detail", phone=True)
 
     with stack.app.app_context():
