@@ -2,10 +2,11 @@
 
 Everything is real and started once per session: the simulator serves a 200-SIM fleet over
 HTTP, `flask sync run all` fills a database of its own from it, Gunicorn serves the app with
-the production settings file, `python -m worker` runs the jobs, and Playwright drives the
-system Chromium. The browser tests run after all other tests (the others flush the shared
-Redis database and would pull it from under the worker), and their database is separate, so
-the `app` fixture's truncation and the browser tests never see each other's rows.
+the production settings file, `python -m worker` runs the jobs (the scheduler's hourly
+dashboard figures once, by hand), and Playwright drives the system Chromium. The browser
+tests run after all other tests (the others flush the shared Redis database and would pull
+it from under the worker), and their database is separate, so the `app` fixture's
+truncation and the browser tests never see each other's rows.
 """
 
 import os
@@ -264,6 +265,9 @@ def stack(browser_database_url, redis_url) -> Iterator[Stack]:
             _sync_fleet(env)
             _wait_ready(f"{stack.url}/health/ready", web)
             _wait_for_job(app, "worker.jobs.heartbeat", worker)
+            # The dashboard's top lists come from an hourly job of the scheduler (which the
+            # stack does not run): compute them once over the synced usage, as it would.
+            _wait_for_job(app, "worker.jobs.refresh_usage_periods", worker)
             yield stack
         finally:
             stop_all(stack.services)

@@ -10,6 +10,7 @@ from playwright.sync_api import ConsoleMessage, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 PAINT_TIMEOUT_MS = 3_000
+PHONE_VIEWPORT = {"width": 390, "height": 844}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 # Counts htmx requests in flight and remembers the last htmx event, per document. An init
@@ -39,24 +40,12 @@ HTMX_IDLE = """
 """
 
 
-# Console errors the app causes on main today, accepted so that every other error fails a
-# test. htmx inserts an inline <style> for its indicators at DOMContentLoaded, before
-# static/js/app.js switches that off; the CSP blocks it (app.css styles the indicators).
-# Setting `<meta name="htmx-config" content='{"includeIndicatorStyles":false}'>` in
-# templates/base.html fixes it; then this entry goes.
-KNOWN_APP_CONSOLE_ERRORS = (
-    r"htmx\.min\.js: Applying inline style violates the following Content Security Policy",
-)
-
-
 @dataclass
 class PageWatch:
     """What a page reported: console errors (CSP violations among them) and uncaught errors."""
 
     errors: list[str] = field(default_factory=list)
-    allowed: list[re.Pattern] = field(
-        default_factory=lambda: [re.compile(known) for known in KNOWN_APP_CONSOLE_ERRORS]
-    )
+    allowed: list[re.Pattern] = field(default_factory=list)
 
     def allow(self, pattern: str) -> None:
         """Accept console errors matching `pattern` (e.g. the 401 of a wrong password)."""
@@ -127,10 +116,11 @@ async (source) => {
 def chart_has_data(page: Page, selector: str, *, source_attribute: str = "data-src") -> ChartCheck:
     """Check the uPlot chart in `selector`: the JSON it was given has points, its canvas is drawn.
 
-    The chart's container names its JSON endpoint in `source_attribute`; the answer is uPlot's
-    aligned data (`[[x...], [y...], ...]`), bare or under a "data" key. The page fetches it
-    itself, as the chart's script does (same cookies, same CSP). The result is truthy when
-    some series has a non-null value and the canvas has painted pixels.
+    The chart's container names its JSON endpoint in `source_attribute`; the answer is either
+    uPlot's aligned data (`[[x...], [y...], ...]`, bare or under a "data" key) or named
+    columns (`{"days": [...], "data_rx_mb": [...], ...}`), as the app's charts serve it. The
+    page fetches it itself, as the chart's script does (same cookies, same CSP). The result
+    is truthy when some series has a number and the (first) canvas has painted pixels.
     """
     container = page.locator(selector)
     container.locator("canvas").first.wait_for(state="visible")
@@ -140,9 +130,7 @@ def chart_has_data(page: Page, selector: str, *, source_attribute: str = "data-s
     answer = page.evaluate(CHART_DATA, source)
     if answer["payload"] is None:
         raise AssertionError(f"{source} answered {answer['status']}")
-    payload = answer["payload"]
-    series = payload["data"] if isinstance(payload, dict) else payload
-    points = sum(1 for values in series[1:] for value in values if value is not None)
+    points = _points(answer["payload"])
     # uPlot draws after its constructor returns: give it a moment to paint.
     with contextlib.suppress(PlaywrightTimeoutError):
         page.wait_for_function(
@@ -155,12 +143,28 @@ def chart_has_data(page: Page, selector: str, *, source_attribute: str = "data-s
     )
 
 
-def screenshot(page: Page, name: str) -> Path | None:
+def _points(payload) -> int:
+    """The numbers of a chart's series: aligned data past its x column, or named columns."""
+    if isinstance(payload, dict) and "data" in payload:
+        payload = payload["data"]
+    if isinstance(payload, list):
+        series = payload[1:]
+    else:
+        series = [value for value in payload.values() if isinstance(value, list)]
+    return sum(
+        1
+        for values in series
+        for value in values
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    )
+
+
+def screenshot(page: Page, name: str, *, phone: bool = False) -> Path | None:
     """Save a full-page PNG as docs/screenshots/<name>.png when SIMFLEET_SCREENSHOTS=1.
 
     Screenshots are taken by the browser tests at the moments they show a page in a typical
-    state, so `SIMFLEET_SCREENSHOTS=1 make test PYTEST_ARGS="-m browser"` regenerates them
-    all from a real stack.
+    state, so `make screenshots` regenerates them all from a real stack. With `phone`, the
+    page is also taken at a phone's width (PHONE_VIEWPORT) as <name>-phone.png.
     """
     if os.environ.get("SIMFLEET_SCREENSHOTS") != "1":
         return None
@@ -168,4 +172,15 @@ def screenshot(page: Page, name: str) -> Path | None:
     path = SCREENSHOTS / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
+    if phone:
+        viewport = page.viewport_size
+        page.set_viewport_size(PHONE_VIEWPORT)
+        wait_for_htmx_idle(page)
+        page.screenshot(
+            path=str(SCREENSHOTS / f"{name}-phone.png"),
+            full_page=True,
+            animations="disabled",
+            caret="hide",
+        )
+        page.set_viewport_size(viewport)
     return path

@@ -49,7 +49,9 @@ def test_a_viewer_sees_no_admin_or_sync_link(signed_in_page):
 def test_an_admin_reaches_user_management_from_the_menu(signed_in_page, stack):
     page = signed_in_page("admin")
     nav = page.get_by_role("navigation", name="Main")
-    expect(nav.get_by_role("link")).to_have_text(["Fleet", "SIMs", "Alerts", "Sync", "Admin"])
+    expect(nav.get_by_role("link")).to_have_text(
+        ["Fleet", "SIMs", "Alerts", "Bulk jobs", "Sync", "Admin"]
+    )
 
     nav.get_by_role("link", name="Admin").click()
     expect(page.get_by_role("heading", name="Users", exact=True)).to_be_visible()

@@ -42,6 +42,14 @@ def test_sync_page_shows_runs_and_queues_a_sync(client, login, once):
     assert get_queue("sync").count == 1
 
 
+def test_sync_page_polls_while_a_sync_now_waits_in_the_queue(client, login, once):
+    run_now(kind="inventory", client=once)
+    login("operator")
+    assert 'hx-trigger="every 2s"' not in client.get("/sync").text
+    client.post("/sync/usage")
+    assert 'hx-trigger="every 2s"' in client.get("/sync").text
+
+
 def test_unknown_kind_is_404(client, login):
     login("admin")
     assert client.post("/sync/everything").status_code == 404

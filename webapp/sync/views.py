@@ -2,23 +2,36 @@
 
 import sqlalchemy as sa
 from flask import abort, flash, url_for
+from rq.job import Job
 
 from webapp.audit import record_audit
 from webapp.auth.services import role_required
-from webapp.extensions import db
+from webapp.extensions import db, get_redis
 from webapp.models import Role, SyncRun
 from webapp.pages import redirect_after_post, render_page
 from webapp.sync import bp
 from webapp.sync.services import KINDS, get_freshness
-from webapp.tasks import enqueue
+from webapp.tasks import ACTIVE_STATUSES, enqueue
 
 RECENT_RUNS = 20
+
+
+def _sync_now_key(kind: str) -> str:
+    return f"sync-now-{kind}"
+
+
+def _sync_now_pending() -> bool:
+    # A "sync now" waits in the queue before its run exists: the page polls meanwhile too,
+    # so the run's progress shows up without a reload once a worker takes it.
+    jobs = Job.fetch_many([_sync_now_key(kind) for kind in KINDS], connection=get_redis())
+    return any(job is not None and job.get_status() in ACTIVE_STATUSES for job in jobs)
 
 
 def _render():
     freshness = get_freshness()
     recent = db.session.scalars(sa.select(SyncRun).order_by(SyncRun.id.desc()).limit(RECENT_RUNS))
-    busy = any(row["last"] and row["last"].outcome == "running" for row in freshness)
+    running = any(row["last"] and row["last"].outcome == "running" for row in freshness)
+    busy = running or _sync_now_pending()
     return render_page(
         "sync/page.html", "sync/_status.html", freshness=freshness, runs=list(recent), busy=busy
     )
@@ -37,7 +50,7 @@ def sync_now(kind: str):
     """Queue a run of `kind` now (at most one queued per kind)."""
     if kind not in KINDS:
         abort(404)
-    enqueue("worker.jobs.sync_start", kind, dedupe_key=f"sync-now-{kind}")
+    enqueue("worker.jobs.sync_start", kind, dedupe_key=_sync_now_key(kind))
     record_audit("sync.start", target=kind)
     db.session.commit()
     flash(f"{kind.capitalize()} sync queued.", "success")
