@@ -152,19 +152,16 @@ def list_inventory(
 ) -> InventoryPage:
     """A page of SIMs in `order` after `cursor`, NULLs last in either direction.
 
-    `small` says the filters match few SIMs (counted): they are then read first and sorted,
+    `small` says the filters match few SIMs (estimated): they are then read first and sorted,
     instead of walking the sort index past every SIM that does not match. With `columns`,
     rows of those Sim columns instead of Sim objects (the export, without filling the session).
     """
     key = SORT_KEYS[order.sort]
     position = _decode(cursor, order, key)
     if small:
-        matching = sa.select(Sim).where(*filters.conditions()).cte("matching")
-        sims = aliased(Sim, matching.prefix_with("MATERIALIZED"))
-        base = sa.select(sims)
-    else:
-        sims = Sim
-        base = sa.select(*(columns or (Sim,))).where(*filters.conditions())
+        return _small_page(filters=filters, order=order, key=key, position=position, limit=limit)
+    sims = Sim
+    base = sa.select(*(columns or (Sim,))).where(*filters.conditions())
     column = key.column(sims)
     rows: list = []
     # Two index-ordered queries instead of ORDER BY ... NULLS LAST: one index on
@@ -183,6 +180,31 @@ def list_inventory(
     rows = rows[:limit]
     next_cursor = _encode(rows[-1], order, key) if more else None
     return InventoryPage(sims=rows, next_cursor=next_cursor)
+
+
+def _small_page(*, filters: SimFilters, order: SimOrder, key: SortKey, position, limit: int):
+    # One statement: the few matching SIMs are searched once, then sorted with NULLs last.
+    matching = sa.select(Sim).where(*filters.conditions()).cte("matching")
+    sims = aliased(Sim, matching.prefix_with("MATERIALIZED"))
+    column = key.column(sims)
+    query = sa.select(sims)
+    if order.descending:
+        query = query.order_by(column.is_(None), column.desc(), sims.iccid.desc())
+    else:
+        query = query.order_by(column.is_(None), column, sims.iccid)
+    if position is not None:
+        value, after = position
+        if value is None:
+            query = query.where(column.is_(None), _after(sims.iccid, after, order))
+        else:
+            here = sa.tuple_(column, sims.iccid)
+            there = sa.tuple_(sa.literal(value, type_=column.type), sa.literal(after))
+            query = query.where(
+                sa.or_(column.is_(None), here < there if order.descending else here > there)
+            )
+    rows = _fetch(query, limit + 1, None)
+    next_cursor = _encode(rows[limit - 1], order, key) if len(rows) > limit else None
+    return InventoryPage(sims=rows[:limit], next_cursor=next_cursor)
 
 
 def iter_inventory(*, filters: SimFilters, order: SimOrder, columns: tuple) -> Iterator:
@@ -206,27 +228,30 @@ class SimCount:
     exact: bool
 
 
-def count_sims(*, filters: SimFilters) -> SimCount:
+def estimate_sims(*, filters: SimFilters) -> int:
+    """PostgreSQL's estimate of how many SIMs the filters match (a plan, no scan)."""
+    query = sa.select(sa.literal(1)).where(*filters.conditions())
+    compiled = query.compile(dialect=db.engine.dialect)
+    connection = db.session.connection()
+    plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
+    return int(plan.scalar()[0]["Plan"]["Plan Rows"])
+
+
+def count_sims(*, filters: SimFilters, estimate: int | None = None) -> SimCount:
     """How many SIMs the filters match: exact up to COUNT_CAP, estimated beyond.
 
     An exact count of thousands of trigram matches costs more than the page itself, on every
     keystroke; the planner's estimate of a large set is close enough to say "about 4,100".
     """
-    matching = sa.select(sa.literal(1)).where(*filters.conditions())
-    estimate = _planned_rows(matching)
+    if estimate is None:
+        estimate = estimate_sims(filters=filters)
     if estimate <= 2 * COUNT_CAP:
+        matching = sa.select(sa.literal(1)).where(*filters.conditions())
         capped = matching.limit(COUNT_CAP + 1).subquery()
         count = db.session.scalar(sa.select(sa.func.count()).select_from(capped))
         if count <= COUNT_CAP:
             return SimCount(count, exact=True)
     return SimCount(_two_digits(max(estimate, COUNT_CAP + 1)), exact=False)
-
-
-def _planned_rows(query: sa.Select) -> int:
-    compiled = query.compile(dialect=db.engine.dialect)
-    connection = db.session.connection()
-    plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
-    return int(plan.scalar()[0]["Plan"]["Plan Rows"])
 
 
 def _two_digits(number: int) -> int:

@@ -10,10 +10,12 @@ from webapp.pages import redirect_after_post, render_page, wants_partial
 from webapp.sims import bp
 from webapp.sims.export import export_inventory
 from webapp.sims.inventory import (
+    COUNT_CAP,
     SimCount,
     SimOrder,
     count_sims,
     data_left_percent,
+    estimate_sims,
     list_choices,
     list_inventory,
     runs_out_on,
@@ -51,14 +53,16 @@ def inventory():
         }
     try:
         filters, order = SimFilters.from_args(request.args), SimOrder.from_args(request.args)
-        count = count_sims(filters=filters)
-        # A counted, narrowed set is small enough to read whole and sort (see list_inventory).
-        small = filters.narrowed and count.exact
+        estimate = estimate_sims(filters=filters)
+        # A narrowed set expected to be small is read whole and sorted (see list_inventory).
+        small = filters.narrowed and estimate <= 2 * COUNT_CAP
         page = list_inventory(
             filters=filters, order=order, cursor=request.args.get("cursor"), small=small
         )
         if context["first_page"] and page.next_cursor is None:
             count = SimCount(len(page.sims), exact=True)  # the whole view is on this page
+        else:
+            count = count_sims(filters=filters, estimate=estimate)
     except QueryError as error:
         return render_page(
             "sims/page.html", "sims/_table.html", 400, error=error, results=None, count=None,
