@@ -79,6 +79,18 @@ def test_new_revised_and_unchanged_rows(account_id):
     assert rollup_matches_raw_rows()
 
 
+def test_a_first_batch_goes_straight_in_keeping_the_last_of_a_repeated_day(account_id):
+    # Nothing stored yet for these SIMs: the rows are copied straight into usage_daily.
+    rows = [("A", day(0, "1")), ("A", day(0, "2.5")), ("B", day(3, "4"))]
+    assert upsert(account_id, rows) == 2
+    assert stored() == {
+        ("A", FIRST_DAY): (Decimal("2.5"), Decimal(1), 1, 2),
+        ("B", FIRST_DAY + timedelta(days=3)): (Decimal(4), Decimal(1), 1, 2),
+    }
+    assert upsert(account_id, [("C", day(0, "1"))]) == 1
+    assert rollup_matches_raw_rows()
+
+
 def test_repeating_a_batch_rewrites_nothing(account_id):
     rows = [(iccid, day(offset, "0.5")) for iccid in "ABC" for offset in range(5)]
     upsert(account_id, rows)

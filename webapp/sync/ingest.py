@@ -3,7 +3,7 @@ statement per batch (`INSERT ... ON CONFLICT`, or for usage insert, update and r
 Never a loop of ORM objects."""
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
@@ -33,6 +33,23 @@ USAGE_WRITE_LOCK = 0x5349_4D55  # "SIMU"
 # table) is read through its primary key per SIM instead of scanned whole.
 # The temporary table is not analyzed: with the lookup bound this way the plan does not
 # hinge on its statistics, and ANALYZE would cost a sixth of the write.
+USAGE_COLUMNS = ("iccid", "day", "data_rx_mb", "data_tx_mb", "sms_mo", "sms_mt")
+STORED_USAGE = """
+    SELECT 1 FROM usage_daily
+    WHERE iccid = ANY(:iccids) AND day BETWEEN :first_day AND :last_day
+"""
+ADD_NEW_USAGE_TO_ROLLUP = """
+    INSERT INTO fleet_usage_daily AS f (account_id, day, data_rx_mb, data_tx_mb, sms_mo, sms_mt)
+    SELECT :account_id, day, SUM(data_rx_mb), SUM(data_tx_mb), SUM(sms_mo), SUM(sms_mt)
+    FROM usage_daily
+    WHERE iccid = ANY(:iccids) AND day BETWEEN :first_day AND :last_day
+    GROUP BY day
+    ON CONFLICT (account_id, day) DO UPDATE SET
+        data_rx_mb = f.data_rx_mb + EXCLUDED.data_rx_mb,
+        data_tx_mb = f.data_tx_mb + EXCLUDED.data_tx_mb,
+        sms_mo = f.sms_mo + EXCLUDED.sms_mo,
+        sms_mt = f.sms_mt + EXCLUDED.sms_mt
+"""
 WRITE_USAGE = """
     WITH incoming AS (
         SELECT DISTINCT ON (iccid, day) * FROM incoming_usage ORDER BY iccid, day
@@ -74,7 +91,7 @@ WRITE_USAGE = """
 
 
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """COPY `rows` into a temporary `table` (emptied at commit) in the session's transaction."""
+    """COPY `rows` into `table` in the session's transaction."""
     cursor = db.session.connection().connection.driver_connection.cursor()
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
@@ -179,20 +196,6 @@ def upsert_usage(*, account_id: int, rows: Sequence[tuple[str, UsageDay]]) -> in
     """Upsert daily usage rows and move the fleet rollup by exactly what changed."""
     if not rows:
         return 0
-    # Same scale as usage_daily, so the rollup moves by the values as stored.
-    _temp_table(
-        "incoming_usage",
-        "iccid text, day date, data_rx_mb numeric(18, 6), data_tx_mb numeric(18, 6),"
-        " sms_mo int, sms_mt int",
-    )
-    copy_rows(
-        "incoming_usage",
-        ("iccid", "day", "data_rx_mb", "data_tx_mb", "sms_mo", "sms_mt"),
-        (
-            (iccid, u.day, u.data_rx_mb or 0, u.data_tx_mb or 0, u.sms_mo or 0, u.sms_mt or 0)
-            for iccid, u in rows
-        ),
-    )
     # One usage writer at a time, until commit: this statement's snapshot then holds every
     # row an earlier writer committed, so the new rows can be plain inserts and the rollup
     # moves by exactly new minus old even when two workers write the same SIMs.
@@ -204,7 +207,30 @@ def upsert_usage(*, account_id: int, rows: Sequence[tuple[str, UsageDay]]) -> in
         "first_day": min(days),
         "last_day": max(days),
     }
+    if not db.session.scalar(sa.text(f"SELECT EXISTS ({STORED_USAGE})"), bounds):
+        return _insert_new_usage(rows, bounds)
+    # Same scale as usage_daily, so the rollup moves by the values as stored.
+    _temp_table(
+        "incoming_usage",
+        "iccid text, day date, data_rx_mb numeric(18, 6), data_tx_mb numeric(18, 6),"
+        " sms_mo int, sms_mt int",
+    )
+    copy_rows("incoming_usage", USAGE_COLUMNS, _usage_values(rows))
     return db.session.execute(sa.text(WRITE_USAGE), bounds).scalar_one()
+
+
+def _insert_new_usage(rows: Sequence[tuple[str, UsageDay]], bounds: dict) -> int:
+    # Nothing is stored for these SIMs and days yet (the first sync of a SIM, the bulk of all
+    # usage rows): COPY straight into usage_daily, then add what was stored to the rollup.
+    latest = {(iccid, u.day): (iccid, u) for iccid, u in rows}  # 1NCE may repeat a day
+    copy_rows("usage_daily", USAGE_COLUMNS, _usage_values(latest.values()))
+    db.session.execute(sa.text(ADD_NEW_USAGE_TO_ROLLUP), bounds)
+    return len(latest)
+
+
+def _usage_values(rows: Iterable[tuple[str, UsageDay]]) -> Iterator[tuple]:
+    for iccid, u in rows:
+        yield iccid, u.day, u.data_rx_mb or 0, u.data_tx_mb or 0, u.sms_mo or 0, u.sms_mt or 0
 
 
 def refresh_usage_figures(*, iccids: Sequence[str], synced_through: date) -> None:
