@@ -27,6 +27,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from tests.browser.helpers import watch_page
+from tests.chromium import launch_chromium
 from tests.conftest import PASSWORD, TEST_DATABASE, app_settings
 from tests.fixtures_simulator import LiveSimulator, start_simulator
 from webapp import create_app, devstack
@@ -37,14 +38,6 @@ from webapp.tasks import enqueue
 
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER_DIR = Path(__file__).resolve().parent
-CHROMIUM = Path(os.environ.get("SIMFLEET_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 FLEET_SIMS = 200
 # The simulator is local: let it and the app's pacer go fast, so the initial sync of the
 # whole fleet (about 1,200 calls) takes seconds, not minutes at 1NCE's real 10 per second.
@@ -287,16 +280,7 @@ def playwright() -> Iterator[Playwright]:
 @pytest.fixture(scope="session")
 def browser(playwright) -> Iterator[Browser]:
     """The system Chromium, headless."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}: the browser tests drive the system Chromium"
-            " (Debian: apt-get install chromium; elsewhere set SIMFLEET_CHROMIUM to its path)."
-            " Deselect them with -m 'not browser'.",
-            pytrace=False,
-        )
-    browser = playwright.chromium.launch(
-        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-    )
+    browser = launch_chromium(playwright)
     yield browser
     browser.close()
 

@@ -8,9 +8,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from tests.chromium import launch_chromium
 from tests.conftest import PASSWORD
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -35,7 +34,7 @@ def live_url(app):
 def browser_page(live_url):
     """A Chromium page; console errors other than CSP reports fail the test."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))

@@ -1,23 +1,20 @@
 """A real Chromium against a real server: chart, range buttons, confirm, pending until applied."""
 
-import shutil
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from tests.chromium import launch_chromium
 from tests.conftest import PASSWORD
 from webapp.extensions import db
 from webapp.models import SimAction, UsageDay
 from webapp.onece import get_client
 from webapp.sims.actions import settle_action
-
-playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs a Chromium")
 
 
 @pytest.fixture
@@ -35,8 +32,8 @@ def server(app):
 def page(server, make_user):
     """A signed-in operator's browser page."""
     user = make_user("operator")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
