@@ -1,6 +1,6 @@
 """Set-based writes of what the sync fetched: COPY into a temporary table, then one
-statement per batch (`INSERT ... ON CONFLICT`, or for usage insert, update and rollup in one).
-Never a loop of ORM objects."""
+statement per batch (`INSERT ... ON CONFLICT`, or for usage insert, update and rollup in one;
+a first usage batch is copied straight in). Never a loop of ORM objects."""
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
