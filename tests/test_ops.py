@@ -141,3 +141,18 @@ def test_log_redaction_masks_secrets(capfd, app):
     err = capfd.readouterr().err
     assert "abc.def.ghi" not in err
     assert "hunter2" not in err
+
+
+def test_connections_the_server_closed_are_replaced(app, client, make_user):
+    # A database restart ends every pooled session: the next requests reconnect, no 500.
+    make_user()
+    with db.engine.connect() as conn:
+        pooled = conn.scalar(sa.text("SELECT pg_backend_pid()"))
+    killer = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
+    with killer.connect() as conn:
+        assert conn.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pooled})
+        conn.execute(sa.text("SELECT pg_sleep(0.2)"))  # the server's goodbye reaches the socket
+    killer.dispose()
+    with db.engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT pg_backend_pid()")) != pooled
+    assert client.get("/health/ready").status_code == 200

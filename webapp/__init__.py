@@ -39,10 +39,19 @@ def register_extensions(app: Flask) -> None:
     """Bind the shared extension instances to this app."""
     from webapp import models  # noqa: F401  (registers the models on the metadata)
     from webapp.auth.services import configure_login
-    from webapp.extensions import csrf, db, htmx, limiter, migrate, redis_connection
+    from webapp.extensions import (
+        csrf,
+        db,
+        drop_closed_connections,
+        htmx,
+        limiter,
+        migrate,
+        redis_connection,
+    )
     from webapp.observability import configure_metrics
 
     db.init_app(app)
+    drop_closed_connections(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     redis_connection.init_app(app)
     csrf.init_app(app)

@@ -127,8 +127,9 @@ def _derive(config: dict) -> None:
     config.setdefault("SQLALCHEMY_DATABASE_URI", _sqlalchemy_url(config["DATABASE_URL"]))
     config.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS",
-        # UTC sessions: timestamps rendered by PostgreSQL (JSON, text) come out in UTC.
-        {"pool_pre_ping": True, "connect_args": {"options": "-c timezone=UTC"}},
+        # UTC sessions: timestamps rendered by PostgreSQL (JSON, text) come out in UTC. No
+        # pre-ping: webapp.extensions.drop_closed_connections finds dead connections cheaper.
+        {"connect_args": {"options": "-c timezone=UTC"}},
     )
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)

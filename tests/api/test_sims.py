@@ -38,6 +38,26 @@ def test_empty_label_and_imei_are_null(client, fleet, keys):
     assert body["label"] is None and body["imei"] is None
 
 
+def test_sim_documents_follow_every_write_in_utc(client, fleet, keys):
+    # The documents are rewritten by triggers in the writer's transaction, whatever its time
+    # zone: a write outside the app's UTC sessions still yields UTC times.
+    db.session.execute(sa.text("SET LOCAL TimeZone TO 'America/New_York'"))
+    db.session.execute(
+        sa.text(
+            "UPDATE sims SET label = 'moved', data_remaining_mb = 12.5,"
+            " last_seen_at = '2026-01-02 03:04:05+00' WHERE iccid = :i"
+        ),
+        {"i": fleet},
+    )
+    db.session.commit()
+    body = client.get(f"/api/v1/sims/{fleet}", headers=keys["read"]).json
+    assert body["label"] == "moved"
+    assert body["data_quota"]["remaining_mb"] == 12.5
+    assert body["connectivity"]["last_seen_at"] == "2026-01-02T03:04:05+00:00"
+    page = client.get("/api/v1/sims?limit=1000", headers=keys["read"]).json["data"]
+    assert next(sim for sim in page if sim["iccid"] == fleet) == body
+
+
 @pytest.mark.parametrize("iccid", ["8988228066999999999", "not-an-iccid", "1" * 30])
 def test_unknown_sim_is_a_404_problem(client, fleet, keys, iccid):
     response = client.get(f"/api/v1/sims/{iccid}", headers=keys["read"])

@@ -99,7 +99,7 @@ def test_the_same_arguments_give_the_same_fleet(app):
 
     load_fleet(db.session.connection(), sims=200, usage_days=10)
     first = fingerprint()
-    db.session.execute(sa.text("TRUNCATE sims, usage_daily, sim_events, quota_samples"))
+    db.session.execute(sa.text("TRUNCATE sims, usage_daily, sim_events, quota_samples CASCADE"))
     load_fleet(db.session.connection(), sims=200, usage_days=10)
     assert fingerprint() == first
 

@@ -21,7 +21,6 @@ from webapp.api.openapi import build_openapi, list_operations
 from webapp.api.problems import ApiProblem, from_api_problem, from_http_exception
 from webapp.api.representation import (
     SIM_BY_ICCID,
-    SIM_JSON,
     event_json,
     summary_json,
     usage_json,
@@ -29,7 +28,7 @@ from webapp.api.representation import (
 from webapp.api.writes import WRITE_ACTIONS, perform_write
 from webapp.extensions import csrf, db, limiter
 from webapp.fleet.services import get_fleet_summary, list_fleet_usage
-from webapp.models import Sim
+from webapp.models import Sim, SimDocument
 from webapp.sims.services import (
     ICCID,
     QueryError,
@@ -82,9 +81,10 @@ def sims():
         filters=SimFilters.from_args(request.args), limit=limit, cursor=request.args.get("cursor")
     )
     with _read_connection() as conn:
-        rows = conn.execute(query.with_only_columns(Sim.iccid, SIM_JSON)).all()
+        documents = query.with_only_columns(Sim.iccid, SimDocument.body).join_from(Sim, SimDocument)
+        rows = conn.execute(documents).all()
     next_cursor = next_page_cursor([iccid for iccid, _ in rows], limit)
-    # The SIMs arrive as JSON text from PostgreSQL; only the envelope is built here.
+    # The SIMs are stored JSON texts; only the envelope is built here.
     sims = ",".join(sim for _, sim in rows[:limit])
     body = f'{{"data":[{sims}],"next_cursor":{json.dumps(next_cursor)}}}'
     return Response(body, mimetype="application/json")

@@ -6,7 +6,7 @@ from webapp.models.apikey import ApiKey
 from webapp.models.audit import AuditEvent
 from webapp.models.bulk import BulkJob, BulkJobItem
 from webapp.models.saved_view import SavedView
-from webapp.models.sim import Sim, SimChange
+from webapp.models.sim import Sim, SimChange, SimDocument
 from webapp.models.sync import SyncRun
 from webapp.models.usage import FleetUsageDay, QuotaSample, SimEvent, SimUsagePeriod, UsageDay
 from webapp.models.user import Role, User
@@ -24,6 +24,7 @@ __all__ = [
     "Sim",
     "SimAction",
     "SimChange",
+    "SimDocument",
     "SimEvent",
     "SimUsagePeriod",
     "SyncRun",
