@@ -91,6 +91,19 @@ def test_a_first_batch_goes_straight_in_keeping_the_last_of_a_repeated_day(accou
     assert rollup_matches_raw_rows()
 
 
+def test_new_rows_with_a_stored_one_among_them_are_merged(account_id):
+    # The batch starts with a new row, so it is tried as a COPY; B's stored day refuses it,
+    # the COPY is undone and the batch merged: nothing lost, nothing doubled.
+    upsert(account_id, [("B", day(0, "3"))])
+    assert upsert(account_id, [("A", day(0, "1")), ("B", day(0, "4")), ("B", day(1, "5"))]) == 3
+    assert stored() == {
+        ("A", FIRST_DAY): (Decimal(1), Decimal(1), 1, 2),
+        ("B", FIRST_DAY): (Decimal(4), Decimal(1), 1, 2),
+        ("B", FIRST_DAY + timedelta(days=1)): (Decimal(5), Decimal(1), 1, 2),
+    }
+    assert rollup_matches_raw_rows()
+
+
 def test_repeating_a_batch_rewrites_nothing(account_id):
     rows = [(iccid, day(offset, "0.5")) for iccid in "ABC" for offset in range(5)]
     upsert(account_id, rows)
@@ -107,6 +120,9 @@ def test_the_rollup_moves_by_the_values_as_stored(account_id):
     upsert(account_id, [("A", day(0, "0.1234564")), ("B", day(0, "0.0000004"))])
     upsert(account_id, [("A", day(0, "0.1234566"))])
     assert stored()[("A", FIRST_DAY)][0] == Decimal("0.123457")
+    # Halves round away from zero, as PostgreSQL rounds numeric.
+    upsert(account_id, [("C", day(0, "0.0000005", tx="2.0000025"))])
+    assert stored()[("C", FIRST_DAY)][:2] == (Decimal("0.000001"), Decimal("2.000003"))
     assert rollup_matches_raw_rows()
 
 

@@ -1,11 +1,14 @@
 """Set-based writes of what the sync fetched: COPY into a temporary table, then one
 statement per batch (`INSERT ... ON CONFLICT`, or for usage insert, update and rollup in one;
-a first usage batch is copied straight in). Never a loop of ORM objects."""
+a batch of new usage rows is copied straight in). Never a loop of ORM objects."""
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
+import psycopg
 import sqlalchemy as sa
 
 from webapp.extensions import db
@@ -34,16 +37,14 @@ USAGE_WRITE_LOCK = 0x5349_4D55  # "SIMU"
 # The temporary table is not analyzed: with the lookup bound this way the plan does not
 # hinge on its statistics, and ANALYZE would cost a sixth of the write.
 USAGE_COLUMNS = ("iccid", "day", "data_rx_mb", "data_tx_mb", "sms_mo", "sms_mt")
-STORED_USAGE = """
-    SELECT 1 FROM usage_daily
-    WHERE iccid = ANY(:iccids) AND day BETWEEN :first_day AND :last_day
-"""
-ADD_NEW_USAGE_TO_ROLLUP = """
+# usage_daily's scale, rounded as PostgreSQL rounds numeric (half away from zero).
+MB_SCALE = Decimal("0.000001")
+# Per-day totals of rows just stored, added to the rollup.
+ADD_TO_ROLLUP = """
     INSERT INTO fleet_usage_daily AS f (account_id, day, data_rx_mb, data_tx_mb, sms_mo, sms_mt)
-    SELECT :account_id, day, SUM(data_rx_mb), SUM(data_tx_mb), SUM(sms_mo), SUM(sms_mt)
-    FROM usage_daily
-    WHERE iccid = ANY(:iccids) AND day BETWEEN :first_day AND :last_day
-    GROUP BY day
+    SELECT :account_id, * FROM unnest(
+        CAST(:days AS date[]), CAST(:data_rx_mb AS numeric[]), CAST(:data_tx_mb AS numeric[]),
+        CAST(:sms_mo AS bigint[]), CAST(:sms_mt AS bigint[]))
     ON CONFLICT (account_id, day) DO UPDATE SET
         data_rx_mb = f.data_rx_mb + EXCLUDED.data_rx_mb,
         data_tx_mb = f.data_tx_mb + EXCLUDED.data_tx_mb,
@@ -200,6 +201,11 @@ def upsert_usage(*, account_id: int, rows: Sequence[tuple[str, UsageDay]]) -> in
     # row an earlier writer committed, so the new rows can be plain inserts and the rollup
     # moves by exactly new minus old even when two workers write the same SIMs.
     db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": USAGE_WRITE_LOCK})
+    latest = {(iccid, u.day): (iccid, u) for iccid, u in rows}  # a repeated day: the last
+    if not _probably_stored(*min(latest)) and _copy_new_usage(
+        latest.values(), account_id=account_id
+    ):
+        return len(latest)
     days = [u.day for _, u in rows]
     bounds = {
         "account_id": account_id,
@@ -207,25 +213,60 @@ def upsert_usage(*, account_id: int, rows: Sequence[tuple[str, UsageDay]]) -> in
         "first_day": min(days),
         "last_day": max(days),
     }
-    if not db.session.scalar(sa.text(f"SELECT EXISTS ({STORED_USAGE})"), bounds):
-        return _insert_new_usage(rows, bounds)
     # Same scale as usage_daily, so the rollup moves by the values as stored.
     _temp_table(
         "incoming_usage",
         "iccid text, day date, data_rx_mb numeric(18, 6), data_tx_mb numeric(18, 6),"
         " sms_mo int, sms_mt int",
     )
-    copy_rows("incoming_usage", USAGE_COLUMNS, _usage_values(rows))
+    copy_rows("incoming_usage", USAGE_COLUMNS, _usage_values(latest.values()))
     return db.session.execute(sa.text(WRITE_USAGE), bounds).scalar_one()
 
 
-def _insert_new_usage(rows: Sequence[tuple[str, UsageDay]], bounds: dict) -> int:
-    # Nothing is stored for these SIMs and days yet (the first sync of a SIM, the bulk of all
-    # usage rows): COPY straight into usage_daily, then add what was stored to the rollup.
-    latest = {(iccid, u.day): (iccid, u) for iccid, u in rows}  # 1NCE may repeat a day
-    copy_rows("usage_daily", USAGE_COLUMNS, _usage_values(latest.values()))
-    db.session.execute(sa.text(ADD_NEW_USAGE_TO_ROLLUP), bounds)
-    return len(latest)
+def _probably_stored(iccid: str, day: date) -> bool:
+    # A batch of revisions starts with a stored row (the sync fetches from the last synced
+    # day); one primary-key probe tells it from a batch of new rows without looking them all up.
+    return db.session.scalar(
+        sa.text("SELECT EXISTS (SELECT 1 FROM usage_daily WHERE iccid = :iccid AND day = :day)"),
+        {"iccid": iccid, "day": day},
+    )
+
+
+def _copy_new_usage(rows: Iterable[tuple[str, UsageDay]], *, account_id: int) -> bool:
+    # Most usage rows are new (a SIM's first sync, every new day): COPY them straight into
+    # usage_daily, the fastest write there is, and add the per-day totals to the rollup. Any
+    # row already stored makes the primary key refuse the whole COPY, which is then undone
+    # (False) and left to the merge. The values are rounded here as usage_daily rounds them,
+    # so that the rollup adds what was stored.
+    values = [
+        (iccid, u.day, _mb(u.data_rx_mb), _mb(u.data_tx_mb), u.sms_mo or 0, u.sms_mt or 0)
+        for iccid, u in rows
+    ]
+    try:
+        with db.session.begin_nested():
+            copy_rows("usage_daily", USAGE_COLUMNS, values)
+    except psycopg.errors.UniqueViolation:
+        return False
+    totals = defaultdict(lambda: [0, 0, 0, 0])
+    for _, day, data_rx_mb, data_tx_mb, sms_mo, sms_mt in values:
+        total = totals[day]
+        total[0] += data_rx_mb
+        total[1] += data_tx_mb
+        total[2] += sms_mo
+        total[3] += sms_mt
+    days, data_rx_mb, data_tx_mb, sms_mo, sms_mt = zip(
+        *((day, *total) for day, total in totals.items()), strict=True
+    )
+    db.session.execute(
+        sa.text(ADD_TO_ROLLUP),
+        {"account_id": account_id, "days": list(days), "data_rx_mb": list(data_rx_mb),
+         "data_tx_mb": list(data_tx_mb), "sms_mo": list(sms_mo), "sms_mt": list(sms_mt)},
+    )  # fmt: skip
+    return True
+
+
+def _mb(value: Decimal | None) -> Decimal:
+    return (value or Decimal(0)).quantize(MB_SCALE, ROUND_HALF_UP)
 
 
 def _usage_values(rows: Iterable[tuple[str, UsageDay]]) -> Iterator[tuple]:
