@@ -161,7 +161,10 @@ def decode_cursor(raw: str | None, *keys: str) -> dict | None:
 def sims_page_query(*, filters: SimFilters, limit: int, cursor: str | None) -> sa.Select:
     """The keyset query of a page of SIMs in ICCID order, with one row more to detect a next."""
     position = decode_cursor(cursor, "iccid")
-    query = sa.select(Sim).where(*filters.conditions()).order_by(Sim.iccid).limit(limit + 1)
+    # The limit is written into the SQL: as a parameter, PostgreSQL cannot cost the prepared
+    # statement's generic plan and plans it anew on every execution instead.
+    rows = sa.bindparam("rows", limit + 1, literal_execute=True)
+    query = sa.select(Sim).where(*filters.conditions()).order_by(Sim.iccid).limit(rows)
     if position:
         query = query.where(Sim.iccid > position["iccid"])
     return query
