@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -151,7 +152,10 @@ def test_connections_the_server_closed_are_replaced(app, client, make_user):
     killer = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
     with killer.connect() as conn:
         assert conn.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pooled})
-        conn.execute(sa.text("SELECT pg_sleep(0.2)"))  # the server's goodbye reaches the socket
+        gone = sa.text("SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = :pid)")
+        deadline = time.monotonic() + 10
+        while not conn.scalar(gone, {"pid": pooled}) and time.monotonic() < deadline:
+            time.sleep(0.02)  # until the backend has exited and closed its socket
     killer.dispose()
     with db.engine.connect() as conn:
         assert conn.scalar(sa.text("SELECT pg_backend_pid()")) != pooled

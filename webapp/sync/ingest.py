@@ -28,14 +28,6 @@ FORECAST = """
 # pg_advisory_xact_lock key of the usage writers.
 USAGE_WRITE_LOCK = 0x5349_4D55  # "SIMU"
 
-# Compare the batch with the stored rows in one pass (in key order, which also makes the
-# inserts cheap), then insert the new rows, update the changed ones, leave the unchanged ones
-# alone, and move the rollup by new minus old. All parts see the rows as they were before.
-# Stored rows are found by the batch's SIMs and day range, given as values: a hypertable then
-# skips chunks outside the range while planning, and each remaining chunk (or the plain
-# table) is read through its primary key per SIM instead of scanned whole.
-# The temporary table is not analyzed: with the lookup bound this way the plan does not
-# hinge on its statistics, and ANALYZE would cost a sixth of the write.
 USAGE_COLUMNS = ("iccid", "day", "data_rx_mb", "data_tx_mb", "sms_mo", "sms_mt")
 # usage_daily's scale, rounded as PostgreSQL rounds numeric (half away from zero).
 MB_SCALE = Decimal("0.000001")
@@ -51,9 +43,18 @@ ADD_TO_ROLLUP = """
         sms_mo = f.sms_mo + EXCLUDED.sms_mo,
         sms_mt = f.sms_mt + EXCLUDED.sms_mt
 """
+# Compare the batch with the stored rows in one pass (in key order, which also makes the
+# inserts cheap), then insert the new rows, update the changed ones, leave the unchanged ones
+# alone, and move the rollup by new minus old. All parts see the rows as they were before.
+# Stored rows are found by the batch's SIMs and day range, given as values: a hypertable then
+# skips chunks outside the range while planning, and each remaining chunk (or the plain
+# table) is read through its primary key per SIM instead of scanned whole.
+# The temporary table is not analyzed: with the lookup bound this way the plan does not
+# hinge on its statistics, and ANALYZE would cost a sixth of the write. It holds one row per
+# SIM and day: upsert_usage keeps the last of a repeated day.
 WRITE_USAGE = """
     WITH incoming AS (
-        SELECT DISTINCT ON (iccid, day) * FROM incoming_usage ORDER BY iccid, day
+        SELECT * FROM incoming_usage ORDER BY iccid, day
     ), stored AS (
         SELECT * FROM usage_daily
         WHERE iccid = ANY(:iccids) AND day BETWEEN :first_day AND :last_day
