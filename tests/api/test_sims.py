@@ -127,6 +127,11 @@ def test_filters(client, make_fleet, keys):
     assert len(got("status=Enabled&online=true&quota_state=ok")) == count(
         "status = 'Enabled' AND online AND data_quota_state = 0"
     )
+    # The inventory's filters too; `unseen` is measured against the database's clock.
+    assert len(got("unseen=24h")) == count(
+        "last_seen_at IS NULL OR last_seen_at < now() - interval '24 hours'"
+    )
+    assert len(got("has_label=false")) == count("coalesce(label, '') = ''")
 
 
 @pytest.mark.parametrize(

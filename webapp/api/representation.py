@@ -7,10 +7,8 @@ times are ISO 8601 in UTC (`+00:00`); dates are YYYY-MM-DD.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-import sqlalchemy as sa
-
 from webapp.fleet.services import FleetSummary
-from webapp.models import SimDocument, SimEvent
+from webapp.models import SimEvent
 
 
 def mb(value: Decimal | None) -> float | None:
@@ -30,11 +28,7 @@ def day(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-# A SIM as the API shows it is built by PostgreSQL when the SIM is written, not when it is
-# read: `sim_document(sims)` in migration e8a1c3d5f7b9 defines its fields (the OpenAPI schema
-# `Sim` documents them) and triggers keep `sim_documents` current in every writer's
-# transaction. A page of 100 SIMs then reads 100 stored texts, with no JSON built per request.
-SIM_BY_ICCID = sa.select(SimDocument.body).where(SimDocument.iccid == sa.bindparam("iccid"))
+# A SIM's JSON is built by PostgreSQL when the SIM is written: see webapp/api/reads.py.
 
 
 def usage_json(row) -> dict:

@@ -3,7 +3,6 @@
 import json
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
 from flask import Response, abort, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -19,16 +18,11 @@ from webapp.api.auth import (
 from webapp.api.http import finish_response, json_response
 from webapp.api.openapi import build_openapi, list_operations
 from webapp.api.problems import ApiProblem, from_api_problem, from_http_exception
-from webapp.api.representation import (
-    SIM_BY_ICCID,
-    event_json,
-    summary_json,
-    usage_json,
-)
+from webapp.api.reads import sim_document, sim_documents_page
+from webapp.api.representation import event_json, summary_json, usage_json
 from webapp.api.writes import WRITE_ACTIONS, perform_write
-from webapp.extensions import csrf, db, limiter
+from webapp.extensions import csrf, limiter
 from webapp.fleet.services import get_fleet_summary, list_fleet_usage
-from webapp.models import Sim, SimDocument
 from webapp.sims.services import (
     ICCID,
     QueryError,
@@ -36,10 +30,8 @@ from webapp.sims.services import (
     get_sim,
     list_sim_events,
     list_sim_usage,
-    next_page_cursor,
     parse_date_range,
     parse_limit,
-    sims_page_query,
 )
 
 csrf.exempt(bp)
@@ -76,27 +68,21 @@ def openapi():
 @bp.get("/sims")
 def sims():
     """A keyset page of SIMs, filtered."""
-    limit = parse_limit(request.args.get("limit"))
-    query = sims_page_query(
-        filters=SimFilters.from_args(request.args), limit=limit, cursor=request.args.get("cursor")
+    page = sim_documents_page(
+        filters=SimFilters.from_args(request.args),
+        limit=parse_limit(request.args.get("limit")),
+        cursor=request.args.get("cursor"),
     )
-    with _read_connection() as conn:
-        documents = query.with_only_columns(Sim.iccid, SimDocument.body).join_from(Sim, SimDocument)
-        rows = conn.execute(documents).all()
-    next_cursor = next_page_cursor([iccid for iccid, _ in rows], limit)
     # The SIMs are stored JSON texts; only the envelope is built here.
-    sims = ",".join(sim for _, sim in rows[:limit])
-    body = f'{{"data":[{sims}],"next_cursor":{json.dumps(next_cursor)}}}'
+    sims = ",".join(page.documents)
+    body = f'{{"data":[{sims}],"next_cursor":{json.dumps(page.next_cursor)}}}'
     return Response(body, mimetype="application/json")
 
 
 @bp.get("/sims/<iccid>")
 def sim(iccid: str):
     """One SIM."""
-    sim = None
-    if ICCID.fullmatch(iccid):
-        with _read_connection() as conn:
-            sim = conn.scalar(SIM_BY_ICCID, {"iccid": iccid})
+    sim = sim_document(iccid) if ICCID.fullmatch(iccid) else None
     if sim is None:
         raise ApiProblem(404, f"No SIM has the ICCID {iccid!r}.")
     return Response(sim, mimetype="application/json")
@@ -160,12 +146,6 @@ def docs():
         abort(404)
     spec = build_openapi()
     return render_template("api/docs.html", spec=spec, operations=list_operations(spec))
-
-
-def _read_connection() -> sa.Connection:
-    # One statement, so autocommit reads the same snapshot as a transaction would, without
-    # the BEGIN and ROLLBACK round trips; and no ORM session work on the hot routes.
-    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _sim_or_404(iccid: str):

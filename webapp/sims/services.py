@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -108,17 +108,10 @@ class SimFilters:
             labelled = sa.func.coalesce(Sim.label, "") != ""
             conditions.append(labelled if self.has_label else sa.not_(labelled))
         if self.unseen:
-            since = datetime.now(UTC) - _unseen_delta(self.unseen)
+            # Against the database's clock, so that a compiled query stays right as time passes.
+            since = sa.func.now() - _unseen_delta(self.unseen)
             conditions.append(sa.or_(Sim.last_seen_at.is_(None), Sim.last_seen_at < since))
         return conditions
-
-
-@dataclass(frozen=True)
-class SimPage:
-    """One keyset page of SIMs and the cursor of the next page (None on the last one)."""
-
-    sims: list[Sim]
-    next_cursor: str | None
 
 
 @dataclass(frozen=True)
@@ -156,30 +149,6 @@ def decode_cursor(raw: str | None, *keys: str) -> dict | None:
     ):
         raise QueryError("cursor", "is not a cursor this API returned")
     return position
-
-
-def sims_page_query(*, filters: SimFilters, limit: int, cursor: str | None) -> sa.Select:
-    """The keyset query of a page of SIMs in ICCID order, with one row more to detect a next."""
-    position = decode_cursor(cursor, "iccid")
-    # The limit is written into the SQL: as a parameter, PostgreSQL cannot cost the prepared
-    # statement's generic plan and plans it anew on every execution instead.
-    rows = sa.bindparam("rows", limit + 1, literal_execute=True)
-    query = sa.select(Sim).where(*filters.conditions()).order_by(Sim.iccid).limit(rows)
-    if position:
-        query = query.where(Sim.iccid > position["iccid"])
-    return query
-
-
-def next_page_cursor(iccids: list[str], limit: int) -> str | None:
-    """The cursor after a page fetched with one row more than `limit` (None on the last)."""
-    return encode_cursor({"iccid": iccids[limit - 1]}) if len(iccids) > limit else None
-
-
-def list_sims(*, filters: SimFilters, limit: int = DEFAULT_LIMIT, cursor: str | None = None):
-    """A page of SIMs in ICCID order after `cursor`; stable while rows change between pages."""
-    sims = list(db.session.scalars(sims_page_query(filters=filters, limit=limit, cursor=cursor)))
-    next_cursor = next_page_cursor([sim.iccid for sim in sims], limit)
-    return SimPage(sims=sims[:limit], next_cursor=next_cursor)
 
 
 def get_sim(*, iccid: str) -> Sim | None:
