@@ -3,8 +3,8 @@
 Each is one statement, so it runs outside any transaction: autocommit reads one snapshot
 without BEGIN and ROLLBACK round trips. They skip SQLAlchemy's execution layer, and a page's
 SQL is compiled once per view (filters and page size): walking the fleet runs the same
-prepared statement page after page, only the cursor position changes. Together that halves
-the Python time of a 100-SIM page (docs/performance.md).
+prepared statement page after page, only the cursor position changes. Together that takes a
+quarter off the app time of a 100-SIM page (docs/performance.md).
 """
 
 from collections.abc import Iterator
