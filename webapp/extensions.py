@@ -45,8 +45,9 @@ def drop_closed_connections(app: Flask) -> None:
 
 
 def _refuse_if_readable(dbapi_connection, connection_record, connection_proxy) -> None:
-    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
-    if readable:
+    poller = select.poll()  # not select(): that fails on descriptors past 1023
+    poller.register(dbapi_connection.fileno(), select.POLLIN)
+    if poller.poll(0):
         # The pool discards this connection and checks out another, or connects anew.
         raise sa.exc.DisconnectionError("the server closed the connection")
 

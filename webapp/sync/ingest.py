@@ -237,12 +237,9 @@ def _copy_new_usage(rows: Iterable[tuple[str, UsageDay]], *, account_id: int) ->
     # Most usage rows are new (a SIM's first sync, every new day): COPY them straight into
     # usage_daily, the fastest write there is, and add the per-day totals to the rollup. Any
     # row already stored makes the primary key refuse the whole COPY, which is then undone
-    # (False) and left to the merge. The values are rounded here as usage_daily rounds them,
-    # so that the rollup adds what was stored.
-    values = [
-        (iccid, u.day, _mb(u.data_rx_mb), _mb(u.data_tx_mb), u.sms_mo or 0, u.sms_mt or 0)
-        for iccid, u in rows
-    ]
+    # (False) and left to the merge. The values come rounded as usage_daily rounds them, so
+    # the rollup adds what was stored.
+    values = list(_usage_values(rows))
     try:
         with db.session.begin_nested():
             copy_rows("usage_daily", USAGE_COLUMNS, values)
@@ -272,7 +269,7 @@ def _mb(value: Decimal | None) -> Decimal:
 
 def _usage_values(rows: Iterable[tuple[str, UsageDay]]) -> Iterator[tuple]:
     for iccid, u in rows:
-        yield iccid, u.day, u.data_rx_mb or 0, u.data_tx_mb or 0, u.sms_mo or 0, u.sms_mt or 0
+        yield iccid, u.day, _mb(u.data_rx_mb), _mb(u.data_tx_mb), u.sms_mo or 0, u.sms_mt or 0
 
 
 def refresh_usage_figures(*, iccids: Sequence[str], synced_through: date) -> None:
