@@ -59,6 +59,12 @@ def authenticated(simulator: LiveSimulator) -> Api:
 
 
 @pytest.fixture
+def api_version() -> str:
+    """v1: these tests call v1 and v2 alike."""
+    return "v1"
+
+
+@pytest.fixture
 def connect():
     """Factory: an authenticated client for a simulator; sessions close at teardown."""
     clients: list[Api] = []

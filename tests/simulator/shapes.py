@@ -11,6 +11,7 @@ FORMATS = {
     "plain_time": re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"),
     "iso_millis": re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$"),
     "iso_zulu": re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"),
+    "iso_seconds": re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"),
     "day": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
     "decimal": re.compile(r"^-?\d+(\.\d+)?$"),
 }

@@ -72,11 +72,9 @@ def test_the_fleet_is_varied(fleet):
         "sudden_spike",
     }
     assert {sim.quota_status for sim in sims} == {0, 1, 2}
-    assert {fleet.connectivity(sim.iccid).status for sim in sims} == {
-        "ONLINE",
-        "ATTACHED",
-        "OFFLINE",
-    }
+    states = [fleet.connectivity(sim.iccid) for sim in sims]
+    assert {state.v1_status for state in states} == {"ONLINE", "ATTACHED", "OFFLINE"}
+    assert {state.status for state in states} == {"ONLINE", "ATTACHED", "OFFLINE", "BLOCKED"}
 
 
 def test_usage_goes_back_six_months(fleet):

@@ -23,6 +23,7 @@ simulator_cli = AppGroup("simulator", help="Run the local 1NCE Management API si
     "--write-delay", default=2.0, show_default=True, type=float, help="Seconds until writes apply."
 )
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
+@click.option("--v1-retired", is_flag=True, help="Answer every /v1 request with 410 (v2 only).")
 def serve(
     host: str,
     port: int,
@@ -33,6 +34,7 @@ def serve(
     rps: float,
     write_delay: float,
     access_log: bool,
+    v1_retired: bool,
 ) -> None:
     """Serve the simulator until interrupted."""
     app = create_simulator_app(
@@ -42,10 +44,12 @@ def serve(
         client_secret=client_secret,
         rps=rps,
         write_delay=write_delay,
+        v1_retired=v1_retired,
     )
     server = make_simulator_server(app, host, port, access_log=access_log)
+    versions = "v2 only (v1 retired)" if v1_retired else "v1 and v2"
     click.echo(
-        f"1NCE simulator: {sims} SIMs (seed {seed}), {rps:g} req/s per client, "
+        f"1NCE simulator ({versions}): {sims} SIMs (seed {seed}), {rps:g} req/s per client, "
         f"http://{host}:{server.server_port}/management-api (client id {client_id})",
         err=True,
     )

@@ -176,7 +176,7 @@ class Fleet:
         return self._quota(iccid, "sms")
 
     def events(self, iccid: str) -> list[Event] | None:
-        """Events of the last seven days, newest first."""
+        """Events of the last seven days, newest first, each with its stable `id`."""
         with self._lock:
             now = self._settle()
             found = self._sim_and_ledger(iccid, now)
@@ -185,7 +185,7 @@ class Fleet:
             return activity.recent_events(self.seed, *found, now, self.anchor)
 
     def connectivity(self, iccid: str) -> Connectivity | None:
-        """Network attachment now (ONLINE, ATTACHED or OFFLINE) and location."""
+        """Attachment now (ONLINE, ATTACHED, OFFLINE or BLOCKED; `v1_status` has no BLOCKED)."""
         with self._lock:
             now = self._settle()
             found = self._sim_and_ledger(iccid, now)
@@ -434,8 +434,8 @@ class Fleet:
             label=self._field(index, "label", sim.label),
             activation_date=sim.activated_at,
             ip_address=sim.ip_address,
-            data_quota=quota_of(ledger, "data"),
-            sms_quota=quota_of(ledger, "sms"),
+            data_quota=quota_of(sim, ledger, "data"),
+            sms_quota=quota_of(sim, ledger, "sms"),
             profile=sim.profile.value,
         )
 
@@ -443,7 +443,7 @@ class Fleet:
         with self._lock:
             now = self._settle()
             found = self._sim_and_ledger(iccid, now)
-            return None if found is None else quota_of(found[1], kind)
+            return None if found is None else quota_of(*found, kind)
 
     def _candidates(self, ip_address: str | None) -> list[int]:
         if ip_address is None:
@@ -491,7 +491,7 @@ class Fleet:
         state = activity.connectivity(
             self.seed, self._seed(index), self._ledger(index, at), at, self.anchor
         )
-        delivered = state.status != "OFFLINE"
+        delivered = state.v1_status != "OFFLINE"
         message = SmsMessage(
             id=message_id,
             direction="MT",
@@ -536,7 +536,7 @@ class Fleet:
         )
 
 
-def quota_of(ledger: Ledger, kind: str) -> Quota:
+def quota_of(sim: SimSeed, ledger: Ledger, kind: str) -> Quota:
     """The data (MB) or SMS quota of a replayed ledger."""
     state: QuotaState = getattr(ledger, kind)
     scale = megabytes if kind == "data" else Decimal
@@ -550,4 +550,8 @@ def quota_of(ledger: Ledger, kind: str) -> Quota:
         peak_throughput=PEAK_THROUGHPUT if kind == "data" else None,
         threshold_reached_date=state.threshold_at,
         quota_exceeded_date=state.exceeded_at,
+        id=2 * sim.index + (1 if kind == "data" else 2),
+        accumulated_total_volume=scale(state.accumulated),
+        created_at=state.created_at,
+        expired=ledger.expired,
     )

@@ -103,12 +103,22 @@ class Faults:
     slow_ms: int = 0
     # SIMs whose list entries and usage answers come back malformed.
     garbled_iccids: list[str] = field(default_factory=list)
+    # Every /v1 request answers 410, as after 1NCE switched v1 off.
+    v1_retired: bool = False
+    # How v2 answers daily usage: "stats" (v1's envelope), "array" or "unexpected".
+    v2_usage_shape: str = "stats"
+    # SIMs whose label v2 reports differently from v1 (a planted v1/v2 difference).
+    diverged_iccids: list[str] = field(default_factory=list)
 
     RATES = ("error_rate", "html_503_rate", "empty_500_rate")
+    USAGE_SHAPES = ("stats", "array", "unexpected")
+    LISTS = ("garbled_iccids", "diverged_iccids")
+    SWITCHES = ("slow_ms", "invalidate_tokens", "v1_retired", "v2_usage_shape")
+    SETTINGS = frozenset((*RATES, *LISTS, *SWITCHES))
 
     def update(self, settings: dict) -> None:
         """Apply settings from the control endpoint (validated; ValueError if bad)."""
-        unknown = set(settings) - {*self.RATES, "slow_ms", "invalidate_tokens", "garbled_iccids"}
+        unknown = set(settings) - self.SETTINGS
         if unknown:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
         for name in self.RATES:
@@ -122,8 +132,20 @@ class Faults:
             if slow < 0:
                 raise ValueError("slow_ms must not be negative")
             self.slow_ms = slow
-        if "garbled_iccids" in settings:
-            self.garbled_iccids = [str(iccid) for iccid in settings["garbled_iccids"]]
+        self._update_switches(settings)
+
+    def _update_switches(self, settings: dict) -> None:
+        for name in self.LISTS:
+            if name in settings:
+                setattr(self, name, [str(iccid) for iccid in settings[name]])
+        if "v1_retired" in settings:
+            if not isinstance(settings["v1_retired"], bool):
+                raise ValueError("v1_retired must be true or false")
+            self.v1_retired = settings["v1_retired"]
+        if "v2_usage_shape" in settings:
+            if settings["v2_usage_shape"] not in self.USAGE_SHAPES:
+                raise ValueError(f"v2_usage_shape must be one of {list(self.USAGE_SHAPES)}")
+            self.v2_usage_shape = settings["v2_usage_shape"]
 
     def as_dict(self) -> dict:
         """Current settings."""
@@ -139,6 +161,8 @@ class Stats:
     by_status: Counter = field(default_factory=Counter)
     status_429: int = 0
     token_requests: int = 0
+    v1_requests: int = 0
+    v2_requests: int = 0
     peak_rps: int = 0
     sims_window: deque = field(default_factory=deque)
 
@@ -150,6 +174,8 @@ class Stats:
             "by_status": {str(code): count for code, count in self.by_status.items()},
             "status_429": self.status_429,
             "token_requests": self.token_requests,
+            "v1_requests": self.v1_requests,
+            "v2_requests": self.v2_requests,
             "peak_rps": self.peak_rps,
         }
 
@@ -158,25 +184,42 @@ class Gateway:
     """Shared gateway state of one simulator app."""
 
     def __init__(
-        self, *, clock: Callable[[], datetime], rps: float, token_ttl: int, seed: int
+        self,
+        *,
+        clock: Callable[[], datetime],
+        rps: float,
+        token_ttl: int,
+        seed: int,
+        v1_retired: bool = False,
     ) -> None:
         self.tokens = TokenStore(clock, token_ttl)
+        # One limiter for /v1/sims and /v2/sims: 1NCE's limit is per customer, not per version.
         self.sims_limiter = SlidingWindowLimiter(int(rps) if rps > 0 else 0, 1.0)
         self.oauth_limiter = SlidingWindowLimiter(600, 60.0)
         self.catalog_limiter = SlidingWindowLimiter(100, 300.0)
-        self.faults = Faults()
+        self.v1_retired = v1_retired
+        self.faults = Faults(v1_retired=v1_retired)
         self.stats = Stats()
         self._random = random.Random(seed)
         self._lock = threading.Lock()
 
-    def record_request(self, endpoint: str, sims: bool, token: bool) -> None:
-        """Count an incoming API request; /sims requests also feed the peak-rate window."""
+    def clear_faults(self) -> None:
+        """Switch every fault off; v1 stays retired if the app was built so."""
+        self.faults = Faults(v1_retired=self.v1_retired)
+
+    def record_request(self, endpoint: str, *, version: str, sims: bool, token: bool) -> None:
+        """Count an incoming API request; /sims requests also feed the peak-rate window.
+
+        `version` is "v1", "v2" or "" (token endpoint, unknown paths).
+        """
         now = time.monotonic()
         with self._lock:
             stats = self.stats
             stats.requests += 1
             stats.by_endpoint[endpoint] += 1
             stats.token_requests += token
+            stats.v1_requests += version == "v1"
+            stats.v2_requests += version == "v2"
             if sims:
                 window = stats.sims_window
                 window.append(now)

@@ -38,6 +38,8 @@ class QuotaState:
     last_added: int
     status: int
     changed_at: datetime
+    accumulated: int  # the first package plus every top-up
+    created_at: datetime  # when the current package began (activation or the last top-up)
     threshold_at: datetime | None = None
     exceeded_at: datetime | None = None
 
@@ -67,6 +69,8 @@ class Ledger:
     expired: bool
     blocked: list[list] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    # Why the network stops traffic besides status and expiry: "endpoint" (blocked), "limit".
+    barred: set[str] = field(default_factory=set)
 
     def day_usage(self, day: date) -> tuple[int, int, int, int]:
         """Rated (rx bytes, tx bytes, MO SMS, MT SMS) of `day`; zeros outside the ledger."""
@@ -109,6 +113,7 @@ class Replay:
         self.next_point = 0
         self.cutoff = epoch
         fresh = sim.activated_at >= epoch
+        packages = 1 + sim.traits.topups_before_epoch
         self.ledger = Ledger(
             first_day=self.begin.date(),
             rx=[],
@@ -116,9 +121,23 @@ class Replay:
             mo=[],
             mt=[],
             data=QuotaState(
-                sim.start_data_remaining, DATA_PACKAGE, DATA_PACKAGE, 0, sim.activated_at
+                sim.start_data_remaining,
+                DATA_PACKAGE,
+                DATA_PACKAGE,
+                0,
+                sim.activated_at,
+                DATA_PACKAGE * packages,
+                sim.activated_at,
             ),
-            sms=QuotaState(sim.start_sms_remaining, SMS_PACKAGE, SMS_PACKAGE, 0, sim.activated_at),
+            sms=QuotaState(
+                sim.start_sms_remaining,
+                SMS_PACKAGE,
+                SMS_PACKAGE,
+                0,
+                sim.activated_at,
+                SMS_PACKAGE * packages,
+                sim.activated_at,
+            ),
             expires_at=sim.expires_at,
             enabled=True,
             expired=False,
@@ -194,7 +213,7 @@ class Replay:
     ) -> None:
         """Rate the plan's traffic between two shares of the day, from `begin`, against quotas."""
         ledger = self.ledger
-        if not ledger.enabled or ledger.expired:
+        if not ledger.enabled or ledger.expired or ledger.barred:
             return
         rx = int(plan.rx * after) - int(plan.rx * before)
         tx = int(plan.tx * after) - int(plan.tx * before)
@@ -241,7 +260,7 @@ class Replay:
         while taken < wanted:
             if quota.remaining <= 0:
                 if not self.sim.auto_topup:
-                    break
+                    return taken + self.overrun(quota, name)
                 self.top_up(at(taken))
             # Stop at every status boundary, so a change is dated by the unit that caused it
             # however the traffic is cut into segments.
@@ -250,6 +269,17 @@ class Replay:
             taken += step
             self.refresh_status(quota, at(taken), name)
         return taken
+
+    def overrun(self, quota: QuotaState, name: str) -> int:
+        """Data the session that used the quota up still carried before the network cut it.
+
+        Its full seeded amount at once, however traffic is cut into segments, so the
+        overrun never changes once reported; the quota's volume goes below zero by it.
+        """
+        if name != "Quota" or quota.remaining != 0:
+            return 0
+        quota.remaining -= self.sim.traits.overuse_bytes
+        return self.sim.traits.overuse_bytes
 
     def refresh_status(self, quota: QuotaState, moment: datetime, name: str) -> None:
         """Record a status change of a quota, with the event 1NCE writes for it."""
@@ -284,6 +314,8 @@ class Replay:
             quota.total = quota.remaining + package
             quota.remaining += package
             quota.last_added = package
+            quota.accumulated += package
+            quota.created_at = moment
             self.refresh_status(quota, moment, name)
 
     def notice(self, moment: datetime, text: str, alert: bool = False) -> None:
@@ -335,6 +367,25 @@ class Replay:
         if self.ledger.mt and point.at <= self.cutoff:
             self.ledger.mt[-1] += 1
 
+    def on_endpoint_block(self, point: Change) -> None:
+        """The network blocked the endpoint: no more registrations or sessions."""
+        self.bar(point.at, "endpoint", "Endpoint blocked")
+
+    def on_limit_reached(self, point: Change) -> None:
+        """The account's monthly data limit stops the SIM's traffic until the month ends."""
+        self.bar(point.at, "limit", "Monthly data limit reached")
+
+    def on_limit_reset(self, point: Change) -> None:
+        """A new month: the monthly data limit no longer holds."""
+        self.ledger.barred.discard("limit")
+        self.unblock(point.at, "limit")
+
+    def bar(self, moment: datetime, reason: str, text: str) -> None:
+        """Stop traffic for `reason`, with the alert 1NCE writes for it."""
+        self.ledger.barred.add(reason)
+        self.notice(moment, text, alert=True)
+        self.block(moment, reason)
+
     def on_reset(self, point: Change) -> None:
         """A connectivity reset purges the location; the device registers again shortly."""
         self.notice(point.at, "Purge location")
@@ -342,11 +393,23 @@ class Replay:
 
 
 def seeded_points(sim: SimSeed) -> list[Change]:
-    """Timeline points that come from the seed: a disable and a quota expiry."""
+    """Timeline points from the seed: quota expiry, a disable, a block, a monthly limit."""
     points = [Change(sim.expires_at, "expiry")]
     if sim.disabled_at is not None:
         points.append(Change(sim.disabled_at, "status", "Disabled"))
+    traits = sim.traits
+    if traits.blocked_at is not None:
+        points.append(Change(traits.blocked_at, "endpoint_block"))
+    if traits.limit_reached_at is not None:
+        points.append(Change(traits.limit_reached_at, "limit_reached"))
+        points.append(Change(next_month(traits.limit_reached_at), "limit_reset"))
     return points
+
+
+def next_month(moment: datetime) -> datetime:
+    """Midnight at the start of the month after `moment`'s."""
+    first = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first + timedelta(days=32)).replace(day=1)
 
 
 def replay(

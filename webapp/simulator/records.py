@@ -16,7 +16,10 @@ def megabytes(volume_bytes: int) -> Decimal:
 
 @dataclass(frozen=True, slots=True)
 class Quota:
-    """A data quota (volumes in MB) or SMS quota (volumes in messages)."""
+    """A data quota (volumes in MB) or SMS quota (volumes in messages).
+
+    `volume` is what is left, below zero when the session that used the quota up ran on.
+    """
 
     volume: Decimal
     total_volume: Decimal
@@ -28,6 +31,15 @@ class Quota:
     peak_throughput: int | None = None
     threshold_reached_date: datetime | None = None
     quota_exceeded_date: datetime | None = None
+    id: int = 1
+    accumulated_total_volume: Decimal = Decimal(0)
+    created_at: datetime | None = None
+    expired: bool = False
+
+    @property
+    def v1_volume(self) -> Decimal:
+        """The volume as v1 reports it: never below zero (v2 shows a session's overrun)."""
+        return max(self.volume, Decimal(0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +104,19 @@ class UsageDay:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """A SIM event as the v1 events endpoint lists it."""
+    """A SIM event; `id` is stable (the same on every request, on v1's and v2's view)."""
 
     timestamp: datetime
     event_type: str
     alert: bool = False
     severity: str = "Info"
+    id: int = 0
+    # The network the event happened on (a handover puts one SIM on two in one second).
+    network: Network | None = None
+    # Why a data session was refused (v2's data_service_failure_cause), for failed ones.
+    failure_cause: str | None = None
+    # Bytes received and sent in the session, for "Delete PDP Context" events.
+    volume: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +129,25 @@ class Session:
 
 @dataclass(frozen=True, slots=True)
 class Connectivity:
-    """What `GET /v1/sims/{iccid}/status` reports: ONLINE, ATTACHED or OFFLINE, and where."""
+    """Attachment now: ONLINE, ATTACHED, OFFLINE or BLOCKED (v2 only), and where."""
 
     status: str
     network: Network
     last_updated: datetime
     last_updated_gprs: datetime
     session: Session | None
+    # The account's monthly data limit stops this SIM's traffic (v2 data_traffic_limit_state).
+    traffic_limit_reached: bool = False
+
+    @property
+    def blocked(self) -> bool:
+        """Whether the network blocked the endpoint."""
+        return self.status == "BLOCKED"
+
+    @property
+    def v1_status(self) -> str:
+        """The status as v1 reports it: v1 has no BLOCKED and calls such SIMs OFFLINE."""
+        return "OFFLINE" if self.blocked else self.status
 
 
 @dataclass(slots=True)

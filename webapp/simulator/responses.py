@@ -32,6 +32,14 @@ REASONS = {
     405: "Method Not Allowed",
     500: "Internal Server Error",
 }
+# v2's error tokens; every documented example carries error_code 1000.
+V2_ERROR_TOKENS = {
+    400: "BadRequest",
+    404: "NotFound",
+    409: "Conflict",
+    500: "InternalServerError",
+}
+V2_ERROR_CODE = 1000
 
 
 def json_response(body: object, status: int = 200, headers: dict | None = None) -> Response:
@@ -49,6 +57,12 @@ def spring_error(status: int, message: str) -> Response:
     """The backend's Spring Boot error body."""
     fleet = current_app.extensions["fleet"]
     body = wire.spring_error(status, REASONS[status], message, request.path, fleet.now())
+    return json_response(body, status)
+
+
+def v2_error(status: int, message: str) -> Response:
+    """The v2 backend's error body: `{"error_code", "error_token", "message"}`."""
+    body = {"error_code": V2_ERROR_CODE, "error_token": V2_ERROR_TOKENS[status], "message": message}
     return json_response(body, status)
 
 

@@ -1,7 +1,7 @@
 """Derive each simulated SIM and its daily traffic plan from (seed, index), cheaply and lazily."""
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -32,6 +32,30 @@ class Profile(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class NetworkTraits:
+    """Seeded network behaviour that Platform 2.0 (v2) makes visible.
+
+    Drawn from a stream of their own, so adding them left every other seeded value as it was.
+    """
+
+    # The network blocked the endpoint from then on (v2 /status: BLOCKED; v1: OFFLINE).
+    blocked_at: datetime | None
+    # The account's monthly data limit stopped the SIM's traffic from then to the month's end.
+    limit_reached_at: datetime | None
+    # Data the session that drained the quota ran on for (v2 shows it as negative volume).
+    overuse_bytes: int
+    # Registers at a network border: some days bring two location updates in one second.
+    handover: bool
+    # IMEI-locked, and now and then another device tries the SIM (rejected sessions).
+    imei_breach: bool
+    # Automatic top-ups before the quota epoch (they count in the accumulated total volume).
+    topups_before_epoch: int
+
+
+NO_TRAITS = NetworkTraits(None, None, 0, False, False, 0)
+
+
+@dataclass(frozen=True, slots=True)
 class SimSeed:
     """Everything about one SIM that follows from the seed, before any write changes it."""
 
@@ -58,6 +82,7 @@ class SimSeed:
     network: int
     start_data_remaining: int
     start_sms_remaining: int
+    traits: NetworkTraits = NO_TRAITS
 
 
 class DayPlan:
@@ -147,7 +172,7 @@ def derive_sim(
     activated_at = added_at or activation_time(draws, index, anchor, initial_sims)
     profile = pick_profile(draws)
     before_epoch = activated_at < anchor - QUOTA_EPOCH_DAYS * DAY
-    return SimSeed(
+    sim = SimSeed(
         index=index,
         iccid=identity.iccid_for(serial),
         imsi=identity.imsi_for(serial),
@@ -180,6 +205,39 @@ def derive_sim(
         if before_epoch
         else SMS_PACKAGE,
     )
+    return replace(sim, traits=network_traits(seed, sim, anchor, added_at is None))
+
+
+def network_traits(seed: int, sim: SimSeed, anchor: datetime, seeded: bool) -> NetworkTraits:
+    """The SIM's v2-visible network behaviour (only seeded SIMs are blocked or limited)."""
+    draws = Draws(seed, sim.index, 0x2B2)
+    blocked_at = anchor - timedelta(days=draws.between(1, 20), seconds=draws.below(DAY_SECONDS))
+    limit_reached_at = anchor - timedelta(seconds=draws.below(4 * DAY_SECONDS))
+    # The network blocks endpoints that try to register, which disabled SIMs do not.
+    blocked = draws.chance(1.5) and seeded and sim.disabled_at is None
+    limited = draws.chance(2) and seeded
+    overuse = draws.between(1_000, 400_000) if draws.chance(75) else 0
+    handover, breach = draws.chance(6), draws.chance(25) and sim.imei_lock
+    return NetworkTraits(
+        blocked_at=max(blocked_at, sim.activated_at + timedelta(hours=1)) if blocked else None,
+        # Within the month of the anchor, so the limit holds when the fleet starts.
+        limit_reached_at=max(limit_reached_at, anchor.replace(day=1), sim.activated_at)
+        if limited
+        else None,
+        # Auto top-ups refill the quota before a session can overrun it.
+        overuse_bytes=0 if sim.auto_topup else overuse,
+        handover=handover,
+        imei_breach=breach,
+        topups_before_epoch=topups_before(sim, anchor - QUOTA_EPOCH_DAYS * DAY),
+    )
+
+
+def topups_before(sim: SimSeed, epoch: datetime) -> int:
+    """How many packages an auto-topping SIM used up before the epoch (as planned)."""
+    if not sim.auto_topup or sim.activated_at >= epoch:
+        return 0
+    days = (epoch - sim.activated_at).days
+    return days * sim.daily_bytes // DATA_PACKAGE
 
 
 def first_serial(seed: int) -> int:

@@ -1,149 +1,37 @@
-"""The v1 Management API routes, the gateway checks in front of them, and /_sim controls."""
+"""The OAuth token endpoint and the v1 Management API routes."""
 
-import time
-from dataclasses import dataclass
-from datetime import date, timedelta
-
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from webapp.simulator import wire
 from webapp.simulator.catalog import LIMIT_OPTIONS, PRODUCTS
-from webapp.simulator.fleet import SIM_STATUSES, Fleet
-from webapp.simulator.gateway import Gateway
+from webapp.simulator.common import (
+    API_PREFIX,
+    ApiError,
+    ExpiredSim,
+    bool_param,
+    fleet,
+    gateway,
+    json_body,
+    known_sim_for_write,
+    listed_sims,
+    order_location,
+    page_of,
+    paging,
+    payment_method_error,
+    settings,
+    sim_changes,
+    sms_request,
+    usage_days,
+)
 from webapp.simulator.responses import (
     empty,
     gateway_message,
-    html_503,
     json_response,
     paging_headers,
     spring_error,
 )
-from webapp.simulator.seeding import HISTORY_DAYS
-
-API_PREFIX = "/management-api"
-TOKEN_PATH = f"{API_PREFIX}/oauth/token"
-SIMS_PREFIX = f"{API_PREFIX}/v1/sims"
-CATALOG_PREFIXES = (f"{API_PREFIX}/v1/orders", f"{API_PREFIX}/v1/products")
-PAYMENT_METHODS = ("banktransfer", "creditcard", "monthlyinvoice", "boleto")
-SOURCE_ADDRESS_TYPES = (145, 161, 208)
-DEFAULT_USAGE_DAYS = 14
 
 api = Blueprint("management_api", __name__, url_prefix=API_PREFIX)
-control = Blueprint("simulator_control", __name__, url_prefix="/_sim")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Per-app simulator settings the views need."""
-
-    client_id: str
-    client_secret: str
-    unknown_iccid: str
-
-
-class ApiError(Exception):
-    """Answer with a Spring Boot error body."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-class ExpiredSim(Exception):
-    """1NCE refuses to modify expired SIMs: 422 with an empty body (as the spec declares)."""
-
-
-def fleet() -> Fleet:
-    """The app's fleet."""
-    return current_app.extensions["fleet"]
-
-
-def gateway() -> Gateway:
-    """The app's gateway state."""
-    return current_app.extensions["simulator_gateway"]
-
-
-def settings() -> Settings:
-    """The app's simulator settings."""
-    return current_app.extensions["simulator_settings"]
-
-
-def register(app: Flask) -> None:
-    """Attach routes, gateway hooks and error handlers to the simulator app."""
-    app.register_blueprint(api)
-    app.register_blueprint(control)
-    app.before_request(gateway_checks)
-    app.after_request(count_status)
-    app.register_error_handler(ApiError, lambda error: spring_error(error.status, error.message))
-    app.register_error_handler(ExpiredSim, lambda error: empty(422))
-    app.register_error_handler(404, lambda error: spring_error(404, "Not Found"))
-    app.register_error_handler(405, lambda error: spring_error(405, "Method Not Allowed"))
-
-
-# Gateway: stats, faults, rate limits and bearer tokens, in the order a request meets them
-
-
-def gateway_checks() -> Response | None:
-    """Count the request, inject faults, enforce rate limits and authentication."""
-    path = request.path
-    if not path.startswith(API_PREFIX):
-        return None
-    state = gateway()
-    rule = request.url_rule.rule.removeprefix(API_PREFIX) if request.url_rule else "unmatched"
-    state.record_request(
-        f"{request.method} {rule}", path.startswith(SIMS_PREFIX), path == TOKEN_PATH
-    )
-    if state.faults.slow_ms:
-        time.sleep(state.faults.slow_ms / 1000)
-    fault = injected_fault(state)
-    if fault is not None:
-        return fault
-    if path == TOKEN_PATH:
-        allowed = state.oauth_limiter.allow(request.remote_addr or "")
-        return None if allowed else gateway_message(429, "Too Many Requests")
-    if request.url_rule is None:
-        return None
-    return authenticate(state, path)
-
-
-def injected_fault(state: Gateway) -> Response | None:
-    """The failure chosen for this request by the fault settings, if any."""
-    fault = state.pick_fault()
-    if fault == "error_rate":
-        return spring_error(500, "Internal Server Error")
-    if fault == "html_503_rate":
-        return html_503()
-    if fault == "empty_500_rate":
-        return empty(500)
-    return None
-
-
-def authenticate(state: Gateway, path: str) -> Response | None:
-    """Bearer check, then the per-customer /sims limit or the per-IP catalog limit."""
-    header = request.headers.get("Authorization", "")
-    if not header:
-        return Response(b"", 401)
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return spring_error(401, "The token is invalid: Illegal base64 character 20")
-    client_id, problem = state.tokens.client_of(token.strip())
-    if client_id is None:
-        return spring_error(401, problem)
-    if path.startswith(SIMS_PREFIX):
-        allowed = state.sims_limiter.allow(client_id)
-    elif path.startswith(CATALOG_PREFIXES):
-        allowed = state.catalog_limiter.allow(request.remote_addr or "")
-    else:
-        allowed = True
-    return None if allowed else gateway_message(429, "Too Many Requests")
-
-
-def count_status(response: Response) -> Response:
-    """Count the response status of API requests."""
-    if request.path.startswith(API_PREFIX):
-        gateway().record_status(response.status_code)
-    return response
 
 
 # OAuth
@@ -196,80 +84,11 @@ def oauth_token() -> Response:
     )
 
 
-# Parameters
-
-
-def int_param(name: str, default: int, low: int, high: int) -> int:
-    """An integer query parameter within bounds, else a Spring-style 400."""
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(
-            400,
-            "Failed to convert value of type 'java.lang.String' to required type 'int'; "
-            f'nested exception is java.lang.NumberFormatException: For input string: "{raw}"',
-        ) from None
-    if not low <= value <= high:
-        raise ApiError(400, f"{name} must be between {low} and {high}")
-    return value
-
-
-def paging(max_size: int, default_size: int = 10) -> tuple[int, int]:
-    """(page, pageSize) from the query string."""
-    page = int_param("page", 1, 1, 10**9)
-    return page, int_param("pageSize", default_size, 1, max_size)
-
-
-def bool_param(name: str, default: bool) -> bool:
-    """A boolean query parameter (`true`/`false`)."""
-    raw = request.args.get(name)
-    return default if raw is None else raw.lower() == "true"
-
-
-def json_body() -> object:
-    """The parsed JSON body, or a 400 when it is not JSON."""
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiError(400, "Required request body is missing")
-    return body
-
-
 def unknown_sim() -> Response:
     """Reading an unknown ICCID: 200 with an empty body as recorded, or 404 if configured."""
     if settings().unknown_iccid == "404":
         return spring_error(404, "SIM not found")
     return empty(200)
-
-
-def known_sim_for_write(iccid: str) -> None:
-    """Writes need an existing, unexpired SIM."""
-    if fleet().sim(iccid) is None:
-        raise ApiError(404, "SIM not found.")
-    if fleet().is_expired(iccid):
-        raise ExpiredSim()
-
-
-def sim_changes(body: object) -> dict[str, object]:
-    """The editable fields of a SIM update body, validated."""
-    if not isinstance(body, dict):
-        raise ApiError(400, "JSON parse error: expected an object")
-    changes: dict[str, object] = {}
-    if "status" in body:
-        if body["status"] not in SIM_STATUSES:
-            raise ApiError(400, f"Invalid status '{body['status']}', use Enabled or Disabled")
-        changes["status"] = body["status"]
-    if "label" in body:
-        if body["label"] is not None and not isinstance(body["label"], str):
-            raise ApiError(400, "label must be a string")
-        changes["label"] = body["label"]
-    if "imei_lock" in body:
-        if not isinstance(body["imei_lock"], bool):
-            raise ApiError(400, "imei_lock must be a boolean")
-        changes["imei_lock"] = body["imei_lock"]
-    return changes
 
 
 # SIMs
@@ -278,33 +97,7 @@ def sim_changes(body: object) -> dict[str, object]:
 @api.get("/v1/sims")
 def list_sims() -> Response:
     """SIMs, paged, with the four X-* paging headers; `q` and `sort` on imei/ip_address."""
-    page, page_size = paging(100)
-    filters = parse_filters(request.args.get("q", ""))
-    sort = [key for key in request.args.get("sort", "").split(",") if key]
-    for key in sort:
-        if key.lstrip("-") not in ("imei", "ip_address"):
-            raise ApiError(400, f"Sorting by '{key}' is not supported")
-    if filters or sort:
-        records, total = fleet().search(filters, sort, page, page_size)
-    else:
-        records, total = fleet().page(page, page_size)
-    garbled = set(gateway().faults.garbled_iccids)
-    body = [
-        {**wire.sim(record), "iccid": "garbled"} if record.iccid in garbled else wire.sim(record)
-        for record in records
-    ]
-    return json_response(body, headers=paging_headers(page, page_size, total))
-
-
-def parse_filters(query: str) -> dict[str, str]:
-    """`imei:4711,ip_address:10.0.0.1` as a dict; other fields are refused."""
-    filters = {}
-    for part in filter(None, query.split(",")):
-        name, _, value = part.partition(":")
-        if name not in ("imei", "ip_address"):
-            raise ApiError(400, f"Filtering by '{name}' is not supported")
-        filters[name] = value
-    return filters
+    return listed_sims(wire.sim)
 
 
 @api.post("/v1/sims")
@@ -343,7 +136,7 @@ def update_sim(iccid: str) -> Response:
 
 @api.get("/v1/sims/<iccid>/status")
 def sim_status(iccid: str) -> Response:
-    """Connectivity: ONLINE, ATTACHED or OFFLINE, with the last location."""
+    """Connectivity: ONLINE, ATTACHED or OFFLINE (v1 has no BLOCKED), with the last location."""
     record, state = fleet().sim(iccid), fleet().connectivity(iccid)
     if record is None or state is None:
         return unknown_sim()
@@ -373,24 +166,10 @@ def reset(iccid: str) -> Response:
 @api.get("/v1/sims/<iccid>/usage")
 def usage(iccid: str) -> Response:
     """Daily usage, newest first, plus TOTAL; 14 days by default, at most 6 months back."""
-    today = fleet().now().date()
-    try:
-        end = parse_day(request.args.get("end_dt")) or today
-        start = parse_day(request.args.get("start_dt")) or end - timedelta(
-            days=DEFAULT_USAGE_DAYS - 1
-        )
-    except ValueError:
-        start, end = today, today - timedelta(days=1)
-    start = max(start, today - timedelta(days=HISTORY_DAYS))
-    days = fleet().usage(iccid, start, end)
+    days = usage_days(iccid)
     if iccid in gateway().faults.garbled_iccids:
         return json_response({"stats": "garbled"})
     return unknown_sim() if days is None else json_response(wire.usage(days))
-
-
-def parse_day(raw: str | None) -> date | None:
-    """A `YYYY-MM-DD` parameter (ValueError if malformed)."""
-    return None if raw is None else date.fromisoformat(raw)
 
 
 @api.get("/v1/sims/<iccid>/quota/data")
@@ -412,15 +191,13 @@ def events(iccid: str) -> Response:
     """Events of the last 7 days, newest first (`sort=timestamp` for oldest first), paged."""
     page, page_size = paging(1000)
     record, items = fleet().sim(iccid), fleet().events(iccid)
-    state = fleet().connectivity(iccid)
-    if record is None or items is None or state is None:
+    if record is None or items is None:
         return unknown_sim()
     if request.args.get("sort", "-timestamp").split(",")[0] == "timestamp":
         items.reverse()
-    chosen = items[(page - 1) * page_size : page * page_size]
     headers = paging_headers(page, page_size, len(items))
     body = {
-        "events": [wire.event(record, state, item) for item in chosen],
+        "events": [wire.event(record, item) for item in page_of(items, page, page_size)],
         "totalEvents": len(items),
         "totalPages": int(headers["X-Total-Pages"]),
     }
@@ -436,27 +213,14 @@ def list_sms(iccid: str) -> Response:
         return unknown_sim()
     if request.args.get("sort", "").split(",")[0] == "submit_date":
         messages.reverse()
-    chosen = messages[(page - 1) * page_size : page * page_size]
-    body = [wire.sms(record, message) for message in chosen]
+    body = [wire.sms(record, message) for message in page_of(messages, page, page_size)]
     return json_response(body, headers=paging_headers(page, page_size, len(messages)))
 
 
 @api.post("/v1/sims/<iccid>/sms")
 def send_sms(iccid: str) -> Response:
     """Queue an MT SMS: 201, empty body, Location pointing at 1NCE's internal host."""
-    body = json_body()
-    if not isinstance(body, dict) or not isinstance(body.get("payload"), str):
-        raise ApiError(400, "payload is required")
-    if not body["payload"] or len(body["payload"]) > 1600:
-        raise ApiError(400, "payload must have 1 to 1600 characters")
-    address_type = body.get("source_address_type")
-    if isinstance(address_type, dict):
-        address_type = address_type.get("id")
-    if address_type is not None and address_type not in SOURCE_ADDRESS_TYPES:
-        raise ApiError(400, "source_address_type must be 145, 161 or 208")
-    known_sim_for_write(iccid)
-    message = {**body, "source_address_type": address_type}
-    message_id = fleet().request_sms(iccid, message)
+    message_id = sms_request(iccid)
     location = f"{request.host_url}internal-global-api/v1/sims/{iccid}/sms/{message_id}"
     return empty(201, headers={"Location": location})
 
@@ -481,18 +245,9 @@ def cancel_sms(iccid: str, message_id: int) -> Response:
     return empty(200)
 
 
-def payment_method_error() -> Response | None:
-    """Top-ups accept only the documented payment methods."""
-    if request.args.get("payment_method", "banktransfer") not in PAYMENT_METHODS:
-        return gateway_message(400, "Payment method used is not valid.")
-    return None
-
-
 def topup_response(iccids: list[str]) -> Response:
     """Place the order and answer 201 with the order's Location."""
-    order_number = fleet().request_topup(iccids)
-    location = f"{request.host_url}management-api/v1/orders/{order_number}"
-    return empty(201, headers={"Location": location})
+    return empty(201, headers=order_location("v1", fleet().request_topup(iccids)))
 
 
 @api.post("/v1/sims/<iccid>/topup")
@@ -570,7 +325,7 @@ def list_orders() -> Response:
         if name not in ("order_number", "order_status", "order_date"):
             raise ApiError(400, f"Sorting by '{name}' is not supported")
         orders.sort(key=lambda order, name=name: getattr(order, name), reverse=key[:1] == "-")
-    page_orders = orders[(page - 1) * page_size : page * page_size]
+    page_orders = page_of(orders, page, page_size)
     chosen = [fleet().order(order.order_number) for order in page_orders]
     api_url = request.host_url + API_PREFIX.lstrip("/")
     body = [wire.order(order, api_url) for order in chosen if order is not None]
@@ -590,55 +345,3 @@ def get_order(order_number: int) -> Response:
 def list_products() -> Response:
     """The product catalogue."""
     return json_response(list(PRODUCTS))
-
-
-# Simulator controls (unauthenticated; they exist only here)
-
-
-@control.get("/faults")
-def get_faults() -> Response:
-    """Current fault settings."""
-    return json_response(gateway().faults.as_dict())
-
-
-@control.post("/faults")
-def set_faults() -> Response:
-    """Change fault settings; `invalidate_tokens: true` forgets all issued tokens at once."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return json_response({"error": "expected a JSON object"}, 400)
-    try:
-        gateway().faults.update(body)
-    except (TypeError, ValueError) as error:
-        return json_response({"error": str(error)}, 400)
-    if body.get("invalidate_tokens"):
-        gateway().tokens.invalidate_all()
-    return json_response(gateway().faults.as_dict())
-
-
-@control.delete("/faults")
-def clear_faults() -> Response:
-    """Switch all faults off."""
-    gateway().faults.update(
-        {
-            "error_rate": 0,
-            "html_503_rate": 0,
-            "empty_500_rate": 0,
-            "slow_ms": 0,
-            "garbled_iccids": [],
-        }
-    )
-    return json_response(gateway().faults.as_dict())
-
-
-@control.get("/stats")
-def get_stats() -> Response:
-    """Request counters."""
-    return json_response(gateway().stats.as_dict())
-
-
-@control.post("/stats/reset")
-def reset_stats() -> Response:
-    """Zero the request counters."""
-    gateway().reset_stats()
-    return json_response(gateway().stats.as_dict())

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from webapp.simulator.catalog import Network
 from webapp.simulator.records import (
     Connectivity,
     Event,
@@ -106,9 +107,12 @@ def sim(record: SimRecord) -> dict:
 
 
 def quota(value: Quota) -> dict:
-    """A data or SMS quota; dates as `YYYY-MM-DD HH:MM:SS`, not ISO as the spec claims."""
+    """A data or SMS quota; dates as `YYYY-MM-DD HH:MM:SS`, not ISO as the spec claims.
+
+    v1 never showed a negative volume, so a quota overrun reads as 0 left.
+    """
     body: dict[str, object] = {
-        "volume": json_number(value.volume.quantize(Decimal("0.000001"))),
+        "volume": json_number(value.v1_volume.quantize(Decimal("0.000001"))),
         "total_volume": json_number(value.total_volume),
         "expiry_date": plain_time(value.expiry_date),
     }
@@ -167,7 +171,7 @@ def status(record: SimRecord, state: Connectivity, now: datetime) -> dict:
     """The /status object as recorded: `iso_code` with underscore, int operator ids."""
     network = state.network
     body: dict[str, object] = {
-        "status": state.status,
+        "status": state.v1_status,
         "location": {
             "iccid": record.iccid,
             "imsi": record.imsi,
@@ -227,9 +231,9 @@ def pdp_context(record: SimRecord, state: Connectivity, session: Session, now: d
     return body
 
 
-def event(record: SimRecord, state: Connectivity, item: Event) -> dict:
+def event(record: SimRecord, item: Event) -> dict:
     """A v1 event: free-text `event_type`, millisecond timestamp with `+0000`."""
-    network = state.network
+    network = item.network
     body: dict[str, object] = {
         "timestamp": iso_millis(item.timestamp),
         "event_type": item.event_type,
@@ -313,7 +317,7 @@ def connectivity_info(state: Connectivity, now: datetime, subscriber: bool, ussd
 
 def subscriber_info(state: Connectivity, now: datetime) -> dict:
     """MAP any-time-interrogation result: idle with a cell, or not reachable."""
-    if state.status == "OFFLINE":
+    if state.v1_status == "OFFLINE":
         return {"success": True, "state": "net_det_not_reachable"}
     network = state.network
     minutes = max(0, int((now - state.last_updated).total_seconds() // 60))
@@ -326,11 +330,21 @@ def subscriber_info(state: Connectivity, now: datetime) -> dict:
             "cell_global_id": {
                 "mcc": network.mcc,
                 "mnc": str(int(network.mnc)),
-                "lac": 10_000 + network.operator_id * 331 % 50_000,
-                "cid": 20_000 + network.country_id * 977 % 40_000,
+                "lac": location_area(network),
+                "cid": cell_id(network),
             },
         },
     }
+
+
+def location_area(network: Network) -> int:
+    """The location area code of the network's simulated cell."""
+    return 10_000 + network.operator_id * 331 % 50_000
+
+
+def cell_id(network: Network) -> int:
+    """The cell id of the network's simulated cell."""
+    return 20_000 + network.country_id * 977 % 40_000
 
 
 def spring_error(status: int, error: str, message: str, path: str, now: datetime) -> dict:
