@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.onece.v2_server import V2Server
 from webapp.onece import OnceClient, RetryPolicy
 
 # Quick retries keep failure tests short; the policy's shape is the production one.
@@ -16,11 +17,22 @@ RATE = 50.0
 
 
 @pytest.fixture
+def api_version() -> str:
+    """v1: the simulator serves v1 too: these tests check v1's wire quirks."""
+    return "v1"
+
+
+@pytest.fixture
 def make_client(redis) -> Callable[..., OnceClient]:
-    """Factory: a client for a simulator (fast retries, generous rate unless told otherwise)."""
+    """Factory: a v1 client for a simulator (fast retries, generous rate unless told otherwise).
+
+    v1 unless told otherwise: these tests check v1's wire quirks against the simulator; v2's
+    contract is checked against the v2 reference server (`v2_api`).
+    """
 
     def make(simulator, **options) -> OnceClient:
         settings = {
+            "api_version": "v1",
             "base_url": simulator.url,
             "client_id": simulator.client_id,
             "client_secret": simulator.client_secret,
@@ -45,6 +57,20 @@ def simulator(make_simulator):
 def api(make_client, simulator) -> OnceClient:
     """A client of the small simulator."""
     return make_client(simulator)
+
+
+@pytest.fixture
+def v2_server() -> Iterator[V2Server]:
+    """A local server answering as the v2 reference describes; it records every request."""
+    server = V2Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def v2_api(make_client, v2_server) -> OnceClient:
+    """A v2 client of the v2 reference server."""
+    return make_client(v2_server, api_version="v2")
 
 
 class Worker:

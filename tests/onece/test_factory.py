@@ -24,13 +24,14 @@ def test_get_client_is_built_once_from_the_config(redis, redis_url, simulator):
         ONCE_API_URL=simulator.url,
         ONCE_CLIENT_ID=simulator.client_id,
         ONCE_CLIENT_SECRET=simulator.client_secret,
+        ONCE_API_VERSION="v1",
         ONCE_MAX_RPS=50.0,
     )
     iccid = simulator.fleet.iccids()[0]
     with app.app_context():
         client = get_client()
         assert isinstance(client, OnceClient) and get_client() is client
-        assert client.base_url == simulator.url
+        assert (client.base_url, client.api_version) == (simulator.url, "v1")
         assert client.get_sim(iccid).iccid == iccid
 
 

@@ -106,7 +106,7 @@ def test_usage_drops_total_and_keeps_decimal_strings_exact():
             {"date": "TOTAL", "data": zero, "sms": zero},
         ]
     }
-    days = parse_usage(body)
+    days = parse_usage(body["stats"])
     assert [day.day for day in days] == [date(2021, 11, 14), date(2021, 11, 13)]
     assert days[0].data_mb == Decimal("0.014598999999999997")
     assert days[0].data_tx_mb == Decimal("0.004879")
@@ -115,7 +115,7 @@ def test_usage_drops_total_and_keeps_decimal_strings_exact():
 
 def test_usage_with_only_the_total_row_is_empty():
     zero = {"volume": "0", "volume_tx": "0", "volume_rx": "0"}
-    assert parse_usage({"stats": [{"date": "TOTAL", "data": zero, "sms": zero}]}) == ()
+    assert parse_usage([{"date": "TOTAL", "data": zero, "sms": zero}]) == ()
 
 
 def test_status_recording_of_an_attached_sim():
@@ -205,7 +205,8 @@ def test_v1_and_v2_events():
             "imsi": {"id": 2, "imsi": "901405102306770"},
         }
     )
-    assert (v2.id, v2.event_type, v2.severity) == ("42", "Update location", "INFO")
+    assert (v2.id, v2.event_type, v2.severity) == ("42", "Update location", "Info")
+    assert v1.severity == v2.severity
     assert (v2.iccid, v2.imsi) == ("8988228066602306770", "901405102306770")
 
 
@@ -273,12 +274,14 @@ def test_token_response_and_its_legacy_lifetime():
     ("raw", "expected"),
     [
         ("2021-08-26T12:13:06.000+0000", datetime(2021, 8, 26, 12, 13, 6, tzinfo=UTC)),
+        ("2019-12-04T08:12:02.000Z", datetime(2019, 12, 4, 8, 12, 2, tzinfo=UTC)),
         ("2024-08-24T13:13:21Z", datetime(2024, 8, 24, 13, 13, 21, tzinfo=UTC)),
         ("2031-11-26 00:00:00", datetime(2031, 11, 26, tzinfo=UTC)),
+        ("2028-03-14T16:10:29.000+00:00", datetime(2028, 3, 14, 16, 10, 29, tzinfo=UTC)),
         ("2021-11-14T21:12:43+02:00", datetime(2021, 11, 14, 19, 12, 43, tzinfo=UTC)),
     ],
 )
-def test_both_date_formats_become_aware_utc(raw, expected):
+def test_every_date_format_becomes_aware_utc(raw, expected):
     moment = parse_timestamp(raw)
     assert moment == expected and moment.tzinfo is UTC
 

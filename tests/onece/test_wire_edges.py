@@ -10,7 +10,14 @@ import pytest
 from flask import Flask, Response
 from werkzeug.serving import make_server
 
-from webapp.onece import OnceAuthError, OnceMalformedResponse, OnceUnavailable, RetryPolicy
+from webapp.onece import (
+    OnceAuthError,
+    OnceMalformedResponse,
+    OnceNotFound,
+    OnceRejected,
+    OnceUnavailable,
+    RetryPolicy,
+)
 
 ICCID = "8988228066602306770"
 TOKEN_BODY = {"access_token": "t" * 64, "token_type": "bearer", "expires_in": 3600}
@@ -154,6 +161,15 @@ def test_token_endpoint_errors_name_the_error_code(edge_api, server):
     with pytest.raises(OnceAuthError, match="BadCredentials: User does not exist") as caught:
         edge_api.get_sim(ICCID)
     assert "edge-secret-value" not in str(caught.value)
+
+
+def test_a_404_is_not_found_unless_its_error_token_says_otherwise(edge_api, server):
+    v2_error = {"error_code": 1000, "error_token": "BadRequest", "message": "Invalid ICCID"}
+    server.add(SIM_PATH, 404, v2_error)
+    with pytest.raises(OnceRejected, match="BadRequest: Invalid ICCID") as caught:
+        edge_api.get_sim(ICCID)
+    assert not isinstance(caught.value, OnceNotFound)
+    assert caught.value.error_token == "BadRequest"
 
 
 def test_no_server_is_unavailable(make_client, server):

@@ -25,6 +25,7 @@ def run_client(redis_url: str, base_url: str, client_id: str, secret: str, rate:
         base_url=base_url,
         client_id=client_id,
         client_secret=secret,
+        api_version="v1",
         redis=redis.Redis.from_url(redis_url),
         max_rps=rate,
     )

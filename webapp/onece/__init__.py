@@ -1,4 +1,4 @@
-"""1NCE Management API client: auth, paging, pacing, retries, parsing of the real wire format.
+"""1NCE Management API client (v2, or v1): auth, paging, pacing, retries, the real wire format.
 
 Build an `OnceClient` explicitly in scripts and tests; inside the app use `get_client()`.
 See docs/onece-client.md.
@@ -21,6 +21,8 @@ from webapp.onece.errors import (
     OnceRejected,
     OnceTimeout,
     OnceUnavailable,
+    OnceUnexpectedShape,
+    OnceUnsupported,
 )
 from webapp.onece.records import (
     Charge,
@@ -61,6 +63,8 @@ __all__ = [
     "OnceRejected",
     "OnceTimeout",
     "OnceUnavailable",
+    "OnceUnexpectedShape",
+    "OnceUnsupported",
     "Order",
     "OrderedProduct",
     "Page",
@@ -74,6 +78,7 @@ __all__ = [
     "SimUpdate",
     "Sms",
     "UsageDay",
+    "client_from_config",
     "get_client",
 ]
 
@@ -84,17 +89,19 @@ def get_client() -> OnceClient:
     client = extensions.get("onece")
     if client is None:
         # A race here builds two clients and keeps one; both share the same Redis state.
-        client = extensions.setdefault("onece", _client_from_config(current_app.config))
+        client = extensions.setdefault("onece", client_from_config(current_app.config))
     return client
 
 
-def _client_from_config(config: Mapping[str, Any]) -> OnceClient:
+def client_from_config(config: Mapping[str, Any]) -> OnceClient:
+    """A new client from app settings (ONCE_*), e.g. one per API version to compare them."""
     if not config.get("ONCE_CLIENT_ID") or not config.get("ONCE_CLIENT_SECRET"):
         raise OnceNotConfigured("ONCE_CLIENT_ID and ONCE_CLIENT_SECRET are not set")
     return OnceClient(
         base_url=config["ONCE_API_URL"],
         client_id=config["ONCE_CLIENT_ID"],
         client_secret=config["ONCE_CLIENT_SECRET"],
+        api_version=config["ONCE_API_VERSION"],
         redis=get_redis(),
         max_rps=config["ONCE_MAX_RPS"],
         connect_timeout=config["ONCE_CONNECT_TIMEOUT"],

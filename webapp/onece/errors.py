@@ -2,12 +2,24 @@
 
 
 class OnceError(Exception):
-    """A 1NCE call failed; `endpoint` is the templated path, `status` the HTTP status or None."""
+    """A 1NCE call failed; `endpoint` is the templated path, `status` the HTTP status or None.
 
-    def __init__(self, message: str, *, endpoint: str = "", status: int | None = None) -> None:
+    `error_token` is v2's error kind (NotFound, BadRequest, Conflict, InternalServerError) when
+    the error body names one; v2's `error_code` is 1000 in every example, so it is not kept.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str = "",
+        status: int | None = None,
+        error_token: str | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self.status = status
         self.message = message
+        self.error_token = error_token
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -25,7 +37,11 @@ class OnceAuthError(OnceError):
 
 
 class OnceNotFound(OnceError):
-    """The SIM (or other resource) does not exist: a 404, or 1NCE's 200 with an empty body."""
+    """The SIM (or other resource) does not exist: a 404, or v1's 200 with an empty body."""
+
+
+class OnceUnsupported(OnceError):
+    """The selected API version has no such call (v2 has no limits); nothing was sent."""
 
 
 class OnceRejected(OnceError):
@@ -57,3 +73,22 @@ class OnceTimeout(OnceUnavailable):
 
 class OnceMalformedResponse(OnceError):
     """The response body is not what the endpoint returns; nothing of it is used."""
+
+
+class OnceUnexpectedShape(OnceMalformedResponse):
+    """The body's top level is not the shape the endpoint is known or assumed to send.
+
+    `keys` are the body's top-level keys (empty when it is not an object), so the log line
+    shows what 1NCE sent instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str = "",
+        status: int | None = None,
+        keys: tuple[str, ...] = (),
+    ) -> None:
+        self.keys = keys
+        super().__init__(message, endpoint=endpoint, status=status)

@@ -39,3 +39,8 @@ REJECTED_RECORDS = Counter(
     "List items skipped because they could not be parsed, by endpoint.",
     ["endpoint"],
 )
+UNEXPECTED_SHAPES = Counter(
+    "simfleet_once_unexpected_shapes",
+    "Bodies whose top level is not the shape the endpoint is known or assumed to send.",
+    ["endpoint"],
+)

@@ -1,4 +1,4 @@
-"""Lenient readers for 1NCE wire values: numbers as strings, two date formats, missing keys.
+"""Lenient readers for 1NCE wire values: numbers as strings, five date formats, missing keys.
 
 Each reader takes the JSON object and a key, returns None when the key is missing or null,
 and raises RecordError naming the key when a value is present but cannot be understood.
@@ -14,6 +14,20 @@ T = TypeVar("T")
 
 class RecordError(ValueError):
     """A value in a 1NCE record is present but unusable; the message names the field."""
+
+
+class ShapeError(RecordError):
+    """A body's top level is not the expected shape; `keys` are its top-level keys, if any."""
+
+    def __init__(self, expected: str, body: Any) -> None:
+        if isinstance(body, Mapping):
+            # Enough to recognise the shape in a log line, never a whole hostile body.
+            self.keys = tuple(sorted(str(key)[:40] for key in body))[:10]
+            found = f"an object with keys {', '.join(self.keys)}" if self.keys else "{}"
+        else:
+            self.keys = ()
+            found = f"a {type(body).__name__}"
+        super().__init__(f"expected {expected}, got {found}")
 
 
 def require(value: T | None, key: str) -> T:
@@ -88,7 +102,7 @@ def read_bool(data: Mapping[str, Any], key: str) -> bool | None:
 
 
 def parse_timestamp(raw: str) -> datetime:
-    """Parse ISO 8601 (`Z`, `+0000`, millis) or `YYYY-MM-DD HH:MM:SS`; zone-less means UTC."""
+    """Parse ISO 8601 (`Z`, `+0000`, `+00:00`, millis or not) or `YYYY-MM-DD HH:MM:SS` (UTC)."""
     value = datetime.fromisoformat(raw.strip())
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -96,7 +110,7 @@ def parse_timestamp(raw: str) -> datetime:
 
 
 def read_timestamp(data: Mapping[str, Any], key: str) -> datetime | None:
-    """A timezone-aware UTC datetime from either of 1NCE's two date formats."""
+    """A timezone-aware UTC datetime from any of 1NCE's date formats."""
     raw = data.get(key)
     if raw is None or raw == "":
         return None

@@ -1,4 +1,7 @@
-"""Typed, immutable records of what 1NCE returns, parsed from the real (quirky) wire format."""
+"""Typed, immutable records of what 1NCE returns, parsed from the real (quirky) wire format.
+
+One parser per record reads both API versions: v1's flat strings and v2's nested objects.
+"""
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -24,6 +27,8 @@ from webapp.onece.parsing import (
 
 T = TypeVar("T")
 Wire = Mapping[str, Any]
+# v2's `data_traffic_limit_state.description`; anything else is read as unknown.
+LIMIT_STATES = {"REACHED": True, "NOT_REACHED": False}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +120,12 @@ class SimUpdate:
 
 @dataclass(frozen=True, slots=True)
 class Quota:
-    """A data (MB) or SMS (count) quota: what is left, of how much, until when."""
+    """A data (MB) or SMS (count) quota: what is left, of how much, until when.
+
+    `volume` may be negative (v2 says so); it is kept as sent. `total_volume` restarts at each
+    top-up, `accumulated_total_volume` (v2) is the lifetime total. `state` is v2's ACTIVE,
+    EXHAUSTED or EXPIRED; `peak_throughput` and `last_status_change_date` are v1 only.
+    """
 
     volume: Decimal
     total_volume: Decimal | None
@@ -124,6 +134,12 @@ class Quota:
     last_status_change_date: datetime | None
     threshold_percentage: Decimal | None
     peak_throughput: int | None
+    id: int | None
+    state: str | None
+    accumulated_total_volume: Decimal | None
+    threshold_volume: Decimal | None
+    service: str | None
+    created_at: datetime | None
 
     @classmethod
     def from_wire(cls, data: Wire) -> Self:
@@ -136,6 +152,13 @@ class Quota:
             last_status_change_date=read_timestamp(data, "last_status_change_date"),
             threshold_percentage=read_decimal(data, "threshold_percentage"),
             peak_throughput=read_int(data, "peak_throughput"),
+            id=read_int(data, "id"),
+            # The spec's ids for this status contradict its own example: only the text counts.
+            state=read_label(data, "status"),
+            accumulated_total_volume=read_decimal(data, "accumulated_total_volume"),
+            threshold_volume=read_decimal(data, "threshold_volume"),
+            service=read_text(data, "service"),
+            created_at=read_timestamp(data, "created_at"),
         )
 
 
@@ -167,9 +190,8 @@ class UsageDay:
         )
 
 
-def parse_usage(body: Any) -> tuple[UsageDay, ...]:
-    """Parse a `/usage` body into its days (newest first, as sent), dropping the TOTAL row."""
-    rows = read_list(as_object(body, "usage"), "stats")
+def parse_usage(rows: Iterable[Any]) -> tuple[UsageDay, ...]:
+    """Parse the day rows of a `/usage` body (newest first, as sent), dropping the TOTAL row."""
     return tuple(
         UsageDay.from_wire(as_object(row, "stats row"))
         for row in rows
@@ -179,7 +201,7 @@ def parse_usage(body: Any) -> tuple[UsageDay, ...]:
 
 @dataclass(frozen=True, slots=True)
 class PdpSession:
-    """The active data session of a SIM, present in `/status` only while one is open."""
+    """An open data session of a SIM (`duration` is v1 only)."""
 
     ue_ip_address: str | None
     rat_type: str | None
@@ -191,7 +213,7 @@ class PdpSession:
 
     @classmethod
     def from_wire(cls, data: Wire) -> Self:
-        """Parse a `pdp_context` object."""
+        """Parse a v1 `pdp_context` object or one of v2's `pdp_contexts`."""
         return cls(
             ue_ip_address=read_text(data, "ue_ip_address"),
             rat_type=read_nested(data, "rat_type", lambda rat: read_text(rat, "description")),
@@ -205,7 +227,12 @@ class PdpSession:
 
 @dataclass(frozen=True, slots=True)
 class Connectivity:
-    """Where and how a SIM is attached (`/status`); unknown status strings are kept."""
+    """Where and how a SIM is attached (`/status`); unknown status strings are kept.
+
+    `status` is ONLINE, ATTACHED, OFFLINE or (v2) BLOCKED. `data_traffic_limit_reached` and
+    `mnc` are v2 only, `last_updated_gprs` and the coordinates v1 only. `session` is the first
+    open data session.
+    """
 
     status: str
     services: tuple[str, ...]
@@ -220,11 +247,18 @@ class Connectivity:
     longitude: Decimal | None
     sgsn_ip_address: str | None
     session: PdpSession | None
+    mnc: str | None
+    data_traffic_limit_reached: bool | None
 
     @property
     def online(self) -> bool:
         """Whether the SIM has an open data session."""
         return self.status == "ONLINE"
+
+    @property
+    def blocked(self) -> bool:
+        """Whether 1NCE has blocked the endpoint (v2 reports it; v1 cannot)."""
+        return self.status == "BLOCKED"
 
     @classmethod
     def from_wire(cls, data: Wire) -> Self:
@@ -246,6 +280,10 @@ class Connectivity:
             longitude=read_decimal(country, "longitude"),
             sgsn_ip_address=read_text(location, "sgsn_ip_address"),
             session=_read_session(data),
+            mnc=read_text(operator, "mnc"),
+            data_traffic_limit_reached=LIMIT_STATES.get(
+                read_label(data, "data_traffic_limit_state") or ""
+            ),
         )
 
 
@@ -310,7 +348,12 @@ class ConnectivityInfo:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One SIM event; only the time and the type are guaranteed."""
+    """One SIM event; only the time and the type are guaranteed.
+
+    `severity` is spelled the same for both versions ("Info", "Warn", ...; v2 sends "INFO").
+    `id` (v2) is a string. `failure_cause` is v2's reason a data session or a location update
+    failed, e.g. MONTHLY_USAGE_LIMIT_EXCEEDED or RAT_NOT_ALLOWED.
+    """
 
     timestamp: datetime
     event_type: str
@@ -325,30 +368,51 @@ class Event:
     operator: str | None
     mcc: str | None
     mnc: str | None
+    failure_cause: str | None
 
     @classmethod
     def from_wire(cls, data: Wire) -> Self:
-        """Parse a v1 event (plain strings) or a v2 one (`{id, description}` objects)."""
+        """Parse a v1 event (plain strings) or a v2 one (nested objects and a `detail`)."""
+        # v2's detail is one of four shapes with no discriminator; only the location and
+        # PDP context details name a country, and their `name` is the visited network's.
+        detail = read_object(data, "detail") or {}
+        place = read_object(detail, "country") or {}
+        network = read_text(detail, "name") if place else None
         return cls(
             timestamp=require(read_timestamp(data, "timestamp"), "timestamp"),
             event_type=require(read_label(data, "event_type"), "event_type"),
             id=read_text(data, "id"),
             description=read_text(data, "description"),
-            severity=read_label(data, "event_severity"),
+            severity=_capitalized(read_label(data, "event_severity")),
             alert=read_bool(data, "alert"),
             iccid=_first(read_text(data, "iccid"), _read_inner(data, "sim", "iccid")),
             imsi=_read_inner(data, "imsi", "imsi"),
             imei=_first(read_text(data, "imei"), _read_inner(data, "endpoint", "imei")),
-            country=read_label(data, "country"),
-            operator=read_label(data, "operator"),
-            mcc=read_text(data, "mcc"),
-            mnc=read_text(data, "mnc"),
+            country=_first(read_label(data, "country"), read_text(place, "name")),
+            operator=_first(read_label(data, "operator"), network),
+            mcc=_first(read_text(data, "mcc"), read_text(place, "mcc")),
+            mnc=_first(read_text(data, "mnc"), _first_mnc(detail)),
+            failure_cause=_first(
+                read_text(detail, "data_service_failure_cause"),
+                read_text(detail, "update_location_failure_reason"),
+            ),
         )
+
+
+def _capitalized(text: str | None) -> str | None:
+    """One spelling for v1's "Info" and v2's "INFO"."""
+    return text.strip().capitalize() if text else text
+
+
+def _first_mnc(detail: Wire) -> str | None:
+    """The first network code of a v2 location detail (`mnc: [{id, mnc}]`)."""
+    codes = read_list(detail, "mnc")
+    return read_text(as_object(codes[0], "mnc"), "mnc") if codes else None
 
 
 @dataclass(frozen=True, slots=True)
 class Sms:
-    """One MT or MO SMS of a SIM."""
+    """One MT or MO SMS of a SIM; `id` and `msc` are text whether sent as numbers or strings."""
 
     id: str
     sms_type: str | None
@@ -366,10 +430,11 @@ class Sms:
     retry_count: int | None
     dcs: int | None
     udh: str | None
+    msc: str | None
 
     @classmethod
     def from_wire(cls, data: Wire) -> Self:
-        """Parse an SMS object; the id is required."""
+        """Parse a v1 or v2 SMS object; the id is required."""
         status = read_object(data, "status") or {}
         address_type = read_object(data, "source_address_type") or {}
         return cls(
@@ -389,6 +454,7 @@ class Sms:
             retry_count=read_int(data, "retry_count"),
             dcs=read_int(data, "dcs"),
             udh=read_text(data, "udh"),
+            msc=read_text(data, "msc"),
         )
 
 

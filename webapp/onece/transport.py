@@ -258,46 +258,52 @@ def _transport_error(call: Call, exc: requests.RequestException) -> OnceError:
     return OnceUnavailable(f"no connection ({type(exc).__name__})", endpoint=call.label)
 
 
-ERRORS_BY_STATUS: dict[int, type[OnceError]] = {
-    401: OnceAuthError,
-    404: OnceNotFound,
-}
-
-
 def _check(call: Call, response: requests.Response, auth: Auth) -> requests.Response:
     """Return a 2xx response; raise the typed error for anything else."""
     status = response.status_code
     if 200 <= status < 300:
         return response
-    message = auth.scrub(error_message(response))
+    text, token = error_body(response)
+    message = auth.scrub(text)
     if status == 429:
         raise OnceRateLimited(
             message, endpoint=call.label, retry_after=retry_after_seconds(response)
         )
-    default = OnceUnavailable if status >= 500 else OnceRejected
-    raise ERRORS_BY_STATUS.get(status, default)(message, endpoint=call.label, status=status)
+    error = _error_type(status, token)
+    raise error(message, endpoint=call.label, status=status, error_token=token)
 
 
-def error_message(response: requests.Response) -> str:
-    """A short description of an error body: its `message` when it is JSON."""
+def _error_type(status: int, token: str | None) -> type[OnceError]:
+    """The typed error for a non-2xx status, refined by v2's `error_token` (never its code)."""
+    if status == 401:
+        return OnceAuthError
+    if status == 404:
+        # v2 says NotFound for an unknown SIM; a 404 naming another kind is a refused request.
+        return OnceNotFound if token in (None, "NotFound") else OnceRejected
+    return OnceUnavailable if status >= 500 else OnceRejected
+
+
+def error_body(response: requests.Response) -> tuple[str, str | None]:
+    """A short description of an error body (its `message` when JSON) and v2's `error_token`."""
     if not response.content:
-        return "empty body"
+        return "empty body", None
     try:
         body = response.json()
     except ValueError:
         kind = response.headers.get("Content-Type", "unknown").split(";")[0]
-        return f"non-JSON error body ({kind})"
-    if isinstance(body, Mapping):
-        # Token errors say errorCode, v2 error_token, Spring error; all of them say message.
-        parts = (body.get(key) for key in ("errorCode", "error_token", "error", "message"))
-        text = ": ".join(dict.fromkeys(str(part) for part in parts if part))
-        if text:
-            return text[:300]
-    return "unrecognised error body"
+        return f"non-JSON error body ({kind})", None
+    if not isinstance(body, Mapping):
+        return "unrecognised error body", None
+    raw_token = body.get("error_token")
+    token = str(raw_token)[:40] if raw_token else None
+    # Token errors say errorCode, v2 error_token, Spring error; all of them say message.
+    parts = (body.get(key) for key in ("errorCode", "error_token", "error", "message"))
+    text = ": ".join(dict.fromkeys(str(part) for part in parts if part))
+    return (text[:300] or "unrecognised error body"), token
 
 
 def decode_json(call: Call, response: requests.Response, *, empty_is_not_found: bool) -> Any:
-    """The JSON body; an empty 200 means "unknown ICCID" where 1NCE answers that way."""
+    """The JSON body; an empty 200 means "unknown ICCID" where 1NCE (v1) answers that way."""
     if not response.content.strip():
         if empty_is_not_found:
             raise OnceNotFound(
