@@ -156,8 +156,12 @@ FROM generated_profiles p WHERE s.iccid = p.iccid
 # alerts for SIMs near or past their quota, and the status change of disabled SIMs.
 EVENTS_SQL = """
 INSERT INTO sim_events
-    (iccid, occurred_at, event_type, severity, alert, country, operator, details)
-SELECT e.iccid, e.occurred_at, e.event_type, e.severity, e.alert, s.country, s.operator, '{}'
+    (iccid, occurred_at, event_key, event_type, severity, alert, country, operator, details)
+SELECT e.iccid, e.occurred_at,
+       -- keyed as the sync keys a v1 event (webapp/sync/ingest.py's EVENT_KEY)
+       'md5:' || md5(jsonb_build_array(e.event_type, e.severity, e.alert, s.country, s.operator,
+                                       '{}'::jsonb)::text),
+       e.event_type, e.severity, e.alert, s.country, s.operator, '{}'
 FROM (
     SELECT iccid, now() - k * interval '1 day'
                - ((hashint4(n + k) & 65535) + 1800 - x.offset_s) * interval '1 second'

@@ -23,6 +23,7 @@ class LiveSimulator:
     app: Flask
     client_id: str
     client_secret: str
+    api_version: str
     _server: BaseWSGIServer = field(repr=False)
     _thread: threading.Thread = field(repr=False)
 
@@ -42,6 +43,7 @@ class LiveSimulator:
             "ONCE_API_URL": self.url,
             "ONCE_CLIENT_ID": self.client_id,
             "ONCE_CLIENT_SECRET": self.client_secret,
+            "ONCE_API_VERSION": self.api_version,
             "ONCE_MAX_RPS": max_rps,
         }
 
@@ -51,6 +53,7 @@ class LiveSimulator:
             base_url=self.url,
             client_id=self.client_id,
             client_secret=self.client_secret,
+            api_version=self.api_version,
             redis=redis,
             max_rps=max_rps,
             token_rps=20.0,
@@ -69,7 +72,7 @@ class LiveSimulator:
         return response.json()["access_token"]
 
     def set_faults(self, **faults: Any) -> dict:
-        """Enable fault injection (error_rate, html_503_rate, empty_500_rate, slow_ms, ...)."""
+        """Enable fault injection (error_rate, slow_ms, v1_retired, v2_usage_shape, ...)."""
         response = requests.post(f"{self.root_url}/_sim/faults", json=faults, timeout=10)
         response.raise_for_status()
         return response.json()
@@ -88,6 +91,14 @@ class LiveSimulator:
         """Zero the request counters."""
         requests.post(f"{self.root_url}/_sim/stats/reset", timeout=10).raise_for_status()
 
+    def v1_requests(self) -> int:
+        """How many /v1 requests reached the simulator since the last stats reset."""
+        return self.stats()["v1_requests"]
+
+    def retire_v1(self, retired: bool = True) -> None:
+        """Make every /v1 request answer 410 (or serve v1 again with `retired=False`)."""
+        self.set_faults(v1_retired=retired)
+
     def stop(self) -> None:
         """Shut the server down and wait for its thread."""
         self._server.shutdown()
@@ -95,8 +106,13 @@ class LiveSimulator:
         self._thread.join(timeout=10)
 
 
-def start_simulator(**options: Any) -> LiveSimulator:
-    """Serve `create_simulator_app(**options)` on a free local port in a background thread."""
+def start_simulator(*, api_version: str = "v2", **options: Any) -> LiveSimulator:
+    """Serve `create_simulator_app(**options)` on a free local port in a background thread.
+
+    `api_version` is the one its clients speak; on v2, v1 answers 410 unless told otherwise,
+    so a test that passes has made no v1 call.
+    """
+    options.setdefault("v1_retired", api_version == "v2")
     app = create_simulator_app(**options)
     server = make_simulator_server(app)
     # A short poll interval keeps shutdown (and so fixture teardown) quick.
@@ -110,18 +126,31 @@ def start_simulator(**options: Any) -> LiveSimulator:
         app=app,
         client_id=options.get("client_id", "simfleet-demo"),
         client_secret=options.get("client_secret", "simfleet-demo-secret"),
+        api_version=api_version,
         _server=server,
         _thread=thread,
     )
 
 
 @pytest.fixture
-def make_simulator() -> Iterator[Callable[..., LiveSimulator]]:
-    """Factory: start simulators with `create_simulator_app` options; all stop at teardown."""
+def api_version() -> str:
+    """The 1NCE API version the app and the simulator's clients speak: v2, the default.
+
+    Parametrize it to run a test on v1: `@pytest.mark.parametrize("api_version", ["v1"])`.
+    """
+    return "v2"
+
+
+@pytest.fixture
+def make_simulator(api_version) -> Iterator[Callable[..., LiveSimulator]]:
+    """Factory: start simulators with `create_simulator_app` options; all stop at teardown.
+
+    They serve `api_version`'s clients; on v2 v1 is retired (`v1_retired=False` keeps it).
+    """
     started: list[LiveSimulator] = []
 
     def make(**options: Any) -> LiveSimulator:
-        simulator = start_simulator(**options)
+        simulator = start_simulator(api_version=api_version, **options)
         started.append(simulator)
         return simulator
 

@@ -3,12 +3,14 @@
 import json
 import logging
 import time
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.ops.services import record_heartbeat
+from webapp.sync.services import get_api_version
 
 
 def test_health(client):
@@ -25,6 +27,23 @@ def test_ready_when_everything_answers(client):
     assert body["status"] == "ok"
     assert body["checks"] == {"database": {"status": "ok"}, "redis": {"status": "ok"}}
     assert body["worker"]["age_seconds"] <= 5
+    assert body["once_api"] == {"version": "v2"}
+
+
+def test_ready_flags_a_configuration_still_on_v1(make_app):
+    app = make_app(ONCE_API_VERSION="v1")
+    body = app.test_client().get("/health/ready").json
+    assert body["once_api"]["version"] == "v1"
+    assert body["once_api"]["v1_retires_on"] == "2026-12-31"
+    assert "ONCE_API_VERSION=v2" in body["once_api"]["advice"]
+
+
+def test_v1_is_counted_down_then_retired(app):
+    app.config["ONCE_API_VERSION"] = "v1"
+    with app.app_context():
+        assert get_api_version(today=date(2026, 12, 4))["days_left"] == 27
+        assert get_api_version(today=date(2026, 12, 31))["retired"] is False
+        assert get_api_version(today=date(2027, 1, 1))["retired"] is True
 
 
 def test_not_ready_without_redis(make_app):

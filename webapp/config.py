@@ -67,6 +67,8 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "ONCE_API_URL": (str, "https://api.1nce.com/management-api"),
     "ONCE_CLIENT_ID": (str, None),
     "ONCE_CLIENT_SECRET": (str, None),
+    # v1 is retired by 1NCE on 2026-12-31; it stays selectable until then.
+    "ONCE_API_VERSION": (parse_choice("v2", "v1"), "v2"),
     "ONCE_MAX_RPS": (parse_positive_float, 8.0),
     "ONCE_CONNECT_TIMEOUT": (parse_positive_float, 5.0),
     "ONCE_READ_TIMEOUT": (parse_positive_float, 30.0),

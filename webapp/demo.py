@@ -63,11 +63,13 @@ class Demo:
     def start_simulator(self) -> None:
         """Serve a simulated 1NCE account and point the app at it."""
         client_id, secret = SIMULATOR_CREDENTIALS
+        # On v2 the simulator's v1 answers as retired, as 1NCE's will: a v1 call shows up.
+        retired = ["--v1-retired"] if self.env.get("ONCE_API_VERSION", "v2") == "v2" else []
         self.start(
             sys.executable, "-m", "flask", "--app", "wsgi", "simulator", "serve",
             "--port", str(SIMULATOR_PORT), "--sims", SIMULATOR_SIMS, "--seed", "1",
             "--client-id", client_id, "--client-secret", secret, "--rps", str(SIMULATOR_RPS),
-            name=f"1NCE simulator with {SIMULATOR_SIMS} SIMs",
+            *retired, name=f"1NCE simulator with {SIMULATOR_SIMS} SIMs",
         )  # fmt: skip
         self.env.update(
             ONCE_API_URL=f"http://127.0.0.1:{SIMULATOR_PORT}/management-api",

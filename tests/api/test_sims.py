@@ -193,6 +193,7 @@ def test_events_newest_first_in_keyset_pages(client, fleet, keys):
         SimEvent(
             iccid=fleet,
             occurred_at=base + timedelta(minutes=n // 2),
+            event_key=f"id:{n % 2}",
             event_type=f"Type {n % 2}",
             severity="INFO",
             alert=False,

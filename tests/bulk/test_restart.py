@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from webapp.bulk.runner import IN_DOUBT, run_bulk_job
@@ -26,6 +27,7 @@ def start_worker(app) -> subprocess.Popen:
         "ONCE_API_URL": config["ONCE_API_URL"],
         "ONCE_CLIENT_ID": config["ONCE_CLIENT_ID"],
         "ONCE_CLIENT_SECRET": config["ONCE_CLIENT_SECRET"],
+        "ONCE_API_VERSION": config["ONCE_API_VERSION"],
         "ONCE_MAX_RPS": str(config["ONCE_MAX_RPS"]),
     }
     return subprocess.Popen([sys.executable, "-m", "worker"], env=env, start_new_session=True)
@@ -64,8 +66,13 @@ def outcomes(job_id: int) -> dict[str, str | None]:
     return dict(rows.all())
 
 
+# The top-up call and the SIMs one call orders: a bulk order per 100 on v1, one per SIM on v2.
+TOP_UPS = {"v1": ("POST /v1/sims/topup", 100), "v2": ("POST /v2/sims/<iccid>/topup", 1)}
+
+
+@pytest.mark.parametrize("api_version", ["v1", "v2"])
 def test_a_killed_top_up_is_resumed_without_ordering_twice(
-    app, synced, bulk_simulator, make_user, once
+    app, synced, bulk_simulator, make_user, once, api_version
 ):
     chosen = tuple(synced[:300])
     # Slow answers keep the job busy long enough to kill its worker between batches.
@@ -93,10 +100,14 @@ def test_a_killed_top_up_is_resumed_without_ordering_twice(
         accepted_before | pending_before
     )
     # Only the batches never handed to 1NCE were sent after the restart.
-    calls = bulk_simulator.stats()["by_endpoint"].get("POST /v1/sims/topup", 0)
-    assert calls == -(-len(pending_before) // 100)
+    endpoint, per_call = TOP_UPS[api_version]
+    calls = bulk_simulator.stats()["by_endpoint"].get(endpoint, 0)
+    assert calls == -(-len(pending_before) // per_call)
     ordered = [
-        i for o in bulk_simulator.fleet.orders() if o.order_type == "BULK_TOPUP" for i in o.iccids
+        i
+        for o in bulk_simulator.fleet.orders()
+        if o.order_type in ("TOPUP", "BULK_TOPUP")
+        for i in o.iccids
     ]
     assert len(ordered) == len(set(ordered))  # no SIM was topped up twice
     assert set(ordered) >= accepted_before | pending_before

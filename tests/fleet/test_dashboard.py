@@ -150,8 +150,10 @@ def test_period_figures_follow_new_usage_of_some_sims(app, fleet):
 
 def test_recent_events_and_alerts_link_to_their_sims_and_are_escaped(client, login, fleet):
     sql(
-        "INSERT INTO sim_events (iccid, occurred_at, event_type, severity, alert, details)"
-        " VALUES ('8988228066000000007', now(), '<script>x()</script>', 'Warn', true, '{}')"
+        "INSERT INTO sim_events"
+        " (iccid, occurred_at, event_key, event_type, severity, alert, details)"
+        " VALUES ('8988228066000000007', now(), 'id:1', '<script>x()</script>', 'Warn', true,"
+        " '{}')"
     )
     db.session.commit()
     login("viewer")

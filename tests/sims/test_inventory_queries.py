@@ -125,6 +125,16 @@ def test_filters(varied_fleet):
     )
 
 
+def test_blocked_sims_are_a_network_state(varied_fleet):
+    states = ("ONLINE", "ATTACHED", "OFFLINE", "BLOCKED")
+    for n, sim in enumerate(varied_fleet):
+        sim.connectivity_status = states[n % 4]
+    db.session.commit()
+    blocked = sorted(s.iccid for s in varied_fleet if s.connectivity_status == "BLOCKED")
+    assert blocked and iccids(connectivity="blocked") == blocked
+    assert len(iccids(connectivity="attached")) == 3
+
+
 def test_empty_values_are_no_filter(varied_fleet):
     assert len(iccids(status="", online="", quota_state="", has_label="", unseen="")) == 12
 
@@ -134,6 +144,7 @@ def test_empty_values_are_no_filter(varied_fleet):
     [
         ({"unseen": "7w"}, "unseen"),
         ({"has_label": "maybe"}, "has_label"),
+        ({"connectivity": "BLOCKED!"}, "connectivity"),
         ({"sort": "password"}, "sort"),
         ({"dir": "up"}, "dir"),
     ],

@@ -109,3 +109,36 @@ def test_only_relevant_events_are_kept_newest_first():
     ]
     result = diagnose(sim=sim(), events=events, now=NOW)
     assert [e.event_type for e in result.events] == ["Update location", "Create PDP Context"]
+
+
+def test_a_blocked_sim_is_blocked_by_1nce():
+    assert verdict(sim(connectivity_status="BLOCKED")) == "1NCE blocks the SIM on the network"
+
+
+def test_a_reached_traffic_limit_stops_data():
+    assert verdict(sim(data_limit_reached=True)) == "The monthly traffic limit is reached"
+    assert verdict(sim(data_limit_reached=False)) != "The monthly traffic limit is reached"
+
+
+@pytest.mark.parametrize(
+    ("cause", "title"),
+    [
+        ("IMEI_LOCK_BREACHED", "1NCE refused data: the IMEI lock was breached"),
+        ("QUOTA_EXHAUSTED", "1NCE refused data: the quota is used up"),
+        ("MONTHLY_USAGE_LIMIT_EXCEEDED", "1NCE refused data: the monthly traffic limit is reached"),
+        ("APN_NOT_AUTHORIZED", "1NCE refused data: the APN is not allowed"),
+    ],
+)
+def test_a_v2_failure_cause_names_why_data_was_refused(cause, title):
+    refused = event("Create PDP Context", 1)
+    refused.details = {"id": "7", "failure_cause": cause}
+    result = diagnose(sim=sim(), events=[refused], now=NOW)
+    assert result.verdict.title == title
+    assert cause in result.verdict.evidence[0]
+
+
+def test_a_session_after_the_refusal_clears_it():
+    refused = event("Create PDP Context", 3)
+    refused.details = {"failure_cause": "IMEI_LOCK_BREACHED"}
+    events = [event("Create PDP Context", 1), refused]
+    assert not verdict(sim(), events).startswith("1NCE refused data")

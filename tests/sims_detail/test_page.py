@@ -41,10 +41,19 @@ def sim(make_sim):
     )  # fmt: skip
     located = "Update location"
     db.session.add_all(
-        SimEvent(iccid=ICCID, occurred_at=now - timedelta(minutes=n), event_type=f"{located} {n}")
+        SimEvent(
+            iccid=ICCID,
+            occurred_at=now - timedelta(minutes=n),
+            event_key=f"id:{n}",
+            event_type=f"{located} {n}",
+        )
         for n in range(1, 40)
     )  # fmt: skip
-    db.session.add(SimEvent(iccid=ICCID, occurred_at=now, event_type=f"PDP {XSS}", details={}))
+    db.session.add(
+        SimEvent(
+            iccid=ICCID, occurred_at=now, event_key="id:0", event_type=f"PDP {XSS}", details={}
+        )
+    )
     db.session.commit()
     return sim
 

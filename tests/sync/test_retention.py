@@ -23,8 +23,8 @@ def seed_history(days: int) -> None:
     )
     db.session.execute(
         sa.text(
-            "INSERT INTO sim_events (iccid, occurred_at, event_type, details)"
-            " SELECT '8988', t, 'Update location', '{}'"
+            "INSERT INTO sim_events (iccid, occurred_at, event_key, event_type, details)"
+            " SELECT '8988', t, 'md5:' || md5(t::text), 'Update location', '{}'"
             " FROM generate_series(now() - make_interval(days => :days - 1), now(),"
             " interval '1 day') t"
         ),

@@ -30,7 +30,9 @@ def stored_sims() -> dict[str, Sim]:
     return {sim.iccid: sim for sim in db.session.scalars(sa.select(Sim))}
 
 
-def test_full_sync_matches_ground_truth(app, once, fleet_simulator):
+@pytest.mark.parametrize("api_version", ["v2", "v1"])
+def test_full_sync_matches_ground_truth(app, once, fleet_simulator, api_version):
+    fleet_simulator.reset_stats()
     runs = sync_all(once)
     assert {kind: run.outcome for kind, run in runs.items()} == dict.fromkeys(KINDS, "success")
     fleet = fleet_simulator.fleet
@@ -47,8 +49,15 @@ def test_full_sync_matches_ground_truth(app, once, fleet_simulator):
             truth.imsi,
             truth.msisdn,
         )
-        data_quota = fleet.data_quota(iccid)
-        assert stored.data_remaining_mb == data_quota.volume.quantize(MB)
+        data_quota, connectivity = fleet.data_quota(iccid), fleet.connectivity(iccid)
+        if api_version == "v2":  # v2 tells more: BLOCKED, overuse, the limit, lifetime
+            remaining, status = data_quota.volume, connectivity.status
+            assert stored.data_limit_reached == connectivity.traffic_limit_reached
+            assert stored.data_lifetime_mb == data_quota.accumulated_total_volume
+        else:
+            remaining, status = data_quota.v1_volume, connectivity.v1_status
+            assert (stored.data_limit_reached, stored.data_lifetime_mb) == (None, None)
+        assert stored.data_remaining_mb == remaining.quantize(MB)
         assert stored.sms_remaining == int(fleet.sms_quota(iccid).volume)
         usage = {
             (row.day, row.data_rx_mb, row.data_tx_mb, row.sms_mo, row.sms_mt)
@@ -64,7 +73,9 @@ def test_full_sync_matches_ground_truth(app, once, fleet_simulator):
         )
         floor = datetime.now(UTC) - timedelta(days=app.config["EVENT_RETENTION_DAYS"])
         assert stored_events == len([e for e in fleet.events(iccid) if e.timestamp >= floor])
-        assert stored.connectivity_status == fleet.connectivity(iccid).status
+        assert stored.connectivity_status == status
+    other = "v1" if api_version == "v2" else "v2"
+    assert fleet_simulator.stats()[f"{other}_requests"] == 0
 
 
 def test_rollup_equals_the_raw_rows(app, once):

@@ -3,7 +3,13 @@
 from functools import cache
 
 from webapp.api.problems import PROBLEM_TYPES, TYPE_PREFIX
-from webapp.sims.services import DEFAULT_LIMIT, MAX_LIMIT, MAX_USAGE_DAYS, QUOTA_STATES
+from webapp.sims.services import (
+    CONNECTIVITY_STATES,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_USAGE_DAYS,
+    QUOTA_STATES,
+)
 
 HTTP_METHODS = ("get", "post", "patch", "put", "delete")
 
@@ -74,6 +80,11 @@ SCHEMAS = {
                 {
                     "remaining_mb": MB_NULLABLE,
                     "total_mb": MB_NULLABLE,
+                    "lifetime_mb": {
+                        **MB_NULLABLE,
+                        "description": "Megabytes: initial volume plus every top-up"
+                        " (1NCE API v2 only)",
+                    },
                     "expiry_date": TIMESTAMP,
                     "state": QUOTA_STATE,
                 }
@@ -94,6 +105,11 @@ SCHEMAS = {
                     "operator": _nullable("string"),
                     "country": _nullable("string"),
                     "rat": _nullable("string"),
+                    "data_limit_reached": _nullable(
+                        "boolean",
+                        description="the account's monthly traffic limit stops data"
+                        " (1NCE API v2 only)",
+                    ),
                 }
             ),
             "forecast": _object(
@@ -251,6 +267,13 @@ PARAMETERS = {
         "schema": OPTIONAL_BOOLEAN,
         "description": "true: online now; false: offline; empty: all",
     },
+    "Connectivity": {
+        "name": "connectivity",
+        "in": "query",
+        "schema": {"enum": [*CONNECTIVITY_STATES, ""]},
+        "description": "The network state 1NCE reports: online, attached, offline or blocked"
+        " (blocked: 1NCE's API v2 only); empty: all",
+    },
     "Country": _text_param("country", "Exact country, e.g. Germany"),
     "Operator": _text_param("operator", "Exact network operator, e.g. Telekom"),
     "HasLabel": {
@@ -348,7 +371,10 @@ def _write(summary: str, body: str | None, *, required: bool = True) -> dict:
 @cache
 def build_openapi() -> dict:
     """The OpenAPI 3.1 document of `/api/v1`."""
-    filters = ["Q", "Status", "QuotaState", "Online", "Label", "Country", "Operator", "HasLabel"]
+    filters = [
+        "Q", "Status", "QuotaState", "Online", "Connectivity", "Label", "Country", "Operator",
+        "HasLabel",
+    ]  # fmt: skip
     filters += ["Unseen", "Limit", "Cursor"]
     return {
         "openapi": "3.1.0",

@@ -10,7 +10,13 @@ SIMs it marks "unknown" for a person to check against 1NCE's orders.
 import sqlalchemy as sa
 
 from webapp.audit import record_audit
-from webapp.bulk.services import ACTIONS, MAX_BULK_SIMS, BulkAction, selection_conditions
+from webapp.bulk.services import (
+    ACTIONS,
+    BULK_CALL_SIMS,
+    MAX_BULK_SIMS,
+    BulkAction,
+    selection_conditions,
+)
 from webapp.extensions import db, get_redis
 from webapp.models import BulkJob, BulkJobItem, Sim
 from webapp.models.base import utcnow
@@ -19,9 +25,11 @@ from webapp.onece import OnceClient, OnceError, OnceNotFound, OnceRejected
 # 1NCE documents no limit on the items of one bulk call. 100 is the largest collection it
 # documents on /sims (a page of the SIM list); 100 updates are a body of about 8 KB, far
 # below API Gateway's 10 MB, and one refused SIM (an expired one: 422) refuses only 100.
-BATCH_SIZE = 100
-# Long enough for the largest job at a low ONCE_MAX_RPS; expires if a worker is killed.
-LOCK_SECONDS = 3600
+# 1NCE's API v2 has no bulk call: there a batch is one SIM, sent with one call.
+BATCH_SIZE = BULK_CALL_SIMS
+# Renewed after every batch (a job on v2 may take hours); expires soon after a worker is
+# killed. Long enough for one batch with all the client's retries.
+LOCK_SECONDS = 600
 IN_DOUBT = "the worker stopped while this top-up was being ordered; check 1NCE's orders"
 
 
@@ -46,10 +54,11 @@ def run_bulk_job(*, job_id: int, client: OnceClient) -> str:
         try:
             # Holding the lock, every unsent SIM below the last batch was claimed: a keyset
             # cursor then finds the next batch without rescanning the settled ones.
-            after = ""
-            while iccids := _claim_batch(job.id, after=after):
+            after, size = "", BATCH_SIZE if client.has_bulk_calls else 1
+            while iccids := _claim_batch(job.id, after=after, size=size):
                 _send(job, action, client, iccids)
                 after = iccids[-1]
+                lock.reacquire()
         except BulkAborted as exc:
             _end(job, "failed", error=str(exc))
             return job.state
@@ -125,7 +134,7 @@ def _recover_in_flight(job: BulkJob) -> None:
     db.session.commit()
 
 
-def _claim_batch(job_id: int, *, after: str) -> list[str]:
+def _claim_batch(job_id: int, *, after: str, size: int) -> list[str]:
     """Mark the next batch of unsent SIMs after ICCID `after` "sending" and commit, before
     anything is sent."""
     pending = (
@@ -136,7 +145,7 @@ def _claim_batch(job_id: int, *, after: str) -> list[str]:
             BulkJobItem.outcome.is_(None),
         )
         .order_by(BulkJobItem.iccid)
-        .limit(BATCH_SIZE)
+        .limit(size)
         .with_for_update(skip_locked=True)
     )
     # Two statements, not UPDATE ... IN (SELECT ... LIMIT): PostgreSQL may rescan such a
@@ -176,9 +185,13 @@ def _send(job: BulkJob, action: BulkAction, client: OnceClient, iccids: list[str
 
 
 def _refusal(exc: OnceError) -> str:
-    """Why 1NCE refused one SIM, in words (its 422 for expired SIMs has an empty body)."""
-    if exc.status == 422:
-        return "1NCE refuses changes to expired SIMs (HTTP 422); only an extension is possible"
+    """Why 1NCE refused one SIM, in words: v1 refuses an expired SIM with an empty 422, v2
+    with a 409 Conflict that says so."""
+    if exc.status == 422 or (exc.status == 409 and "expired" in exc.message.lower()):
+        return (
+            f"1NCE refuses changes to expired SIMs (HTTP {exc.status}); only an extension is"
+            " possible"
+        )
     return f"1NCE refused it (HTTP {exc.status}): {exc.message}"
 
 

@@ -1,5 +1,6 @@
 """Bulk actions on SIMs: what a request means, its dry run, the job row and its results."""
 
+import math
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from webapp.audit import record_audit
@@ -18,6 +20,8 @@ from webapp.tasks import enqueue
 
 # A sane ceiling: 1,000 bulk calls, about two minutes at 1NCE's rate; narrow the view beyond.
 MAX_BULK_SIMS = 100_000
+# SIMs in one bulk call of 1NCE's API v1 (see webapp/bulk/runner.py); v2 has no bulk call.
+BULK_CALL_SIMS = 100
 MAX_LABEL = 255
 SAMPLE_SIZE = 10
 RECENT_JOBS = 20
@@ -193,6 +197,18 @@ class BulkPreview:
     def title(self) -> str:
         """The action as the UI names it."""
         return ACTIONS[self.request.action].title
+
+    @property
+    def calls(self) -> int:
+        """Calls to 1NCE the job makes: bulk calls of 100 SIMs on v1, one per SIM on v2."""
+        if current_app.config["ONCE_API_VERSION"] == "v1":
+            return math.ceil(self.changing / BULK_CALL_SIMS)
+        return self.changing
+
+    @property
+    def minutes(self) -> int:
+        """About how long the calls take at the configured rate, in whole minutes."""
+        return math.ceil(self.calls / current_app.config["ONCE_MAX_RPS"] / 60)
 
 
 def preview_bulk(*, request: BulkRequest) -> BulkPreview:

@@ -62,6 +62,8 @@ class Sim(db.Model):
     data_remaining_mb: Mapped[Decimal | None] = mapped_column(MB)
     data_total_mb: Mapped[Decimal | None] = mapped_column(MB)
     data_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Initial volume plus every top-up (v2 only; `data_total_mb` restarts at each top-up).
+    data_lifetime_mb: Mapped[Decimal | None] = mapped_column(MB)
     sms_remaining: Mapped[int | None]
     sms_total: Mapped[int | None]
     sms_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -72,6 +74,8 @@ class Sim(db.Model):
     operator: Mapped[str | None] = mapped_column(sa.String(100))
     country: Mapped[str | None] = mapped_column(sa.String(100))
     rat: Mapped[str | None] = mapped_column(sa.String(16))
+    # The account's monthly traffic limit stops this SIM's data (v2 only; None on v1).
+    data_limit_reached: Mapped[bool | None]
     # Usage figures kept current at ingest, for the computed columns and the forecast.
     avg_daily_mb_7d: Mapped[Decimal | None] = mapped_column(MB)
     avg_daily_mb_30d: Mapped[Decimal | None] = mapped_column(MB)

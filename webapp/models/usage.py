@@ -77,7 +77,9 @@ class SimEvent(db.Model):
 
     iccid: Mapped[str] = mapped_column(sa.String(22), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), primary_key=True)
-    event_type: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    # 1NCE's event id on v2; on v1 (no ids) a digest of the whole record (see EVENT_KEY).
+    event_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    event_type: Mapped[str] = mapped_column(sa.String(200))
     severity: Mapped[str | None] = mapped_column(sa.String(32))
     alert: Mapped[bool | None]
     country: Mapped[str | None] = mapped_column(sa.String(100))

@@ -9,6 +9,7 @@ from flask import current_app
 from flask_migrate import Migrate
 
 from webapp.extensions import db, get_redis
+from webapp.sync.services import get_api_version
 
 HEARTBEAT_KEY = "simfleet:worker:heartbeat"
 
@@ -67,6 +68,7 @@ def readiness() -> tuple[bool, dict]:
             for name, problem in problems.items()
         },
     }
+    body["once_api"] = get_api_version()
     if not problems["redis"]:
         beat = get_heartbeat()
         body["worker"] = {

@@ -20,6 +20,50 @@ RELEVANT_WORDS = ("location", "pdp", "status", "quota", "fail", "reject", "purge
 FAILURE_WORDS = ("fail", "reject", "denied")
 EXHAUSTED_STATE = 2
 SEVERITY_ORDER = ("bad", "warn", "unknown", "ok")
+# Why 1NCE refused data, as its API v2 events say (`data_service_failure_cause`, or a
+# location update's `update_location_failure_reason`): a title and what to do.
+FAILURE_CAUSES = {
+    "QUOTA_EXHAUSTED": ("1NCE refused data: the quota is used up", "Order a top-up."),
+    "QUOTA_EXPIRED": ("1NCE refused data: the quota has expired", "A top-up renews it."),
+    "NO_QUOTA_FOUND": (
+        "1NCE refused data: the SIM has no quota",
+        "Order a top-up, or ask 1NCE support why no quota is assigned.",
+    ),
+    "IMEI_LOCK_BREACHED": (
+        "1NCE refused data: the IMEI lock was breached",
+        "The SIM is in another device than the one it is locked to. Put it back, or unlock "
+        "the IMEI if the device was replaced on purpose.",
+    ),
+    "IMEI_LOCK_ENFORCED": (
+        "1NCE refused data: the IMEI lock is enforced",
+        "The device's IMEI is not the locked one. Unlock the IMEI if the device was replaced.",
+    ),
+    "MONTHLY_USAGE_LIMIT_EXCEEDED": (
+        "1NCE refused data: the monthly traffic limit is reached",
+        "Data resumes next month, or once the limit is raised in the 1NCE portal.",
+    ),
+    "APN_NOT_AUTHORIZED": (
+        "1NCE refused data: the APN is not allowed",
+        "Set the device's APN to iot.1nce.net.",
+    ),
+    "PDN_NOT_SUPPORTED": (
+        "1NCE refused data: the PDN type is not supported",
+        "Set the device's PDP type to IPv4.",
+    ),
+    "DATA_SERVICE_BARRED": (
+        "1NCE refused data: data is barred for this SIM",
+        "Ask 1NCE support why data is barred.",
+    ),
+    "IMSI_NOT_FOUND": (
+        "1NCE refused data: the network does not know the IMSI",
+        "Reset the connectivity; if it persists, ask 1NCE support.",
+    ),
+    "RAT_NOT_ALLOWED": (
+        "The network refused the radio technology",
+        "The device uses a radio access type (e.g. 2G) this network or tariff does not allow. "
+        "Change the device's RAT setting.",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -47,21 +91,28 @@ class Diagnosis:
 
 def diagnose(*, sim: Sim, events: Sequence[SimEvent], now: datetime) -> Diagnosis:
     """Explain in plain language whether and why the SIM cannot use data; events newest first."""
-    relevant = tuple(e for e in events if _relevant(e.event_type))[:RELEVANT_EVENTS]
-    findings = [
-        finding
-        for rule in (_disabled, _quota_exhausted, _quota_expired, _rejected, _online)
-        if (finding := rule(sim, relevant, now))
-    ]
+    relevant = tuple(e for e in events if _relevant(e))[:RELEVANT_EVENTS]
+    findings = [finding for rule in RULES if (finding := rule(sim, relevant, now))]
     if not any(f.severity == "ok" for f in findings):
         findings.append(_attachment(sim, relevant, now))
     findings.sort(key=lambda f: SEVERITY_ORDER.index(f.severity))
     return Diagnosis(findings=tuple(findings), events=relevant)
 
 
-def _relevant(event_type: str) -> bool:
-    lowered = event_type.lower()
-    return any(word in lowered for word in RELEVANT_WORDS)
+def _relevant(event: SimEvent) -> bool:
+    lowered = event.event_type.lower()
+    return _cause(event) is not None or any(word in lowered for word in RELEVANT_WORDS)
+
+
+def _cause(event: SimEvent) -> str | None:
+    """The refusal cause a v2 event names, if it is one Simfleet can explain."""
+    cause = (event.details or {}).get("failure_cause")
+    return cause if cause in FAILURE_CAUSES else None
+
+
+def _failed(event: SimEvent) -> bool:
+    lowered = event.event_type.lower()
+    return _cause(event) is not None or any(word in lowered for word in FAILURE_WORDS)
 
 
 def _latest(events: Sequence[SimEvent], *words: str) -> SimEvent | None:
@@ -84,6 +135,30 @@ def _disabled(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Finding | 
         "The SIM is disabled",
         "A disabled SIM cannot attach or use data. Enable it if it should be in service.",
         tuple(evidence),
+    )
+
+
+def _blocked(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Finding | None:
+    if sim.connectivity_status != "BLOCKED":
+        return None
+    return Finding(
+        "bad",
+        "1NCE blocks the SIM on the network",
+        "1NCE reports the endpoint as BLOCKED: it cannot attach whatever the device does. "
+        "Check the SIM in the 1NCE portal or ask 1NCE support why it is blocked.",
+        ("1NCE's /status reports BLOCKED.",),
+    )
+
+
+def _traffic_limit(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Finding | None:
+    if not sim.data_limit_reached:
+        return None
+    return Finding(
+        "bad",
+        "The monthly traffic limit is reached",
+        "The account's monthly data limit stops data for this SIM until next month. Raise the "
+        "limit in the 1NCE portal (1NCE's API v2 has no call for it) to resume sooner.",
+        ("1NCE's /status reports the data traffic limit as REACHED.",),
     )
 
 
@@ -120,7 +195,7 @@ def _quota_expired(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Findi
 
 
 def _rejected(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Finding | None:
-    failure = _latest(events, *FAILURE_WORDS)
+    failure = next((e for e in events if _failed(e)), None)
     if failure is None:
         return None
     later_success = next(
@@ -128,13 +203,17 @@ def _rejected(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Finding | 
             e
             for e in events
             if e.occurred_at > failure.occurred_at
-            and not any(w in e.event_type.lower() for w in FAILURE_WORDS)
+            and not _failed(e)
             and ("update location" in e.event_type.lower() or "create pdp" in e.event_type.lower())
         ),
         None,
     )
     if later_success:
         return None
+    cause = _cause(failure)
+    if cause:
+        title, advice = FAILURE_CAUSES[cause]
+        return Finding("bad", title, advice, (f"{_event_fact(failure)} ({cause})",))
     return Finding(
         "bad",
         "The network rejected the device",
@@ -187,6 +266,12 @@ def _attachment(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Finding:
         "settings, or reset the connectivity to make it attach again.",
         tuple(evidence),
     )
+
+
+# In order of how surely each explains a SIM without data (see the module docstring).
+RULES = (
+    _disabled, _blocked, _quota_exhausted, _quota_expired, _traffic_limit, _rejected, _online,
+)  # fmt: skip
 
 
 def _mb(value: Decimal | None) -> str:

@@ -16,6 +16,8 @@ from webapp.models import Sim, SimEvent, UsageDay
 # The quota buckets of `sims.data_quota_state` by name.
 QUOTA_STATES = {"ok": 0, "low": 1, "exhausted": 2}
 QUOTA_STATE_NAMES = {value: name for name, value in QUOTA_STATES.items()}
+# What 1NCE's /status reports; BLOCKED exists on its API v2 only.
+CONNECTIVITY_STATES = ("online", "attached", "offline", "blocked")
 SEARCHED_COLUMNS = (Sim.iccid, Sim.imsi, Sim.msisdn, Sim.imei, Sim.ip_address, Sim.label)
 # The identifiers are digits and IP addresses hex digits, dots and colons: text that cannot
 # occur in a column is not searched there (each trigram index scan costs, even finding nothing).
@@ -31,8 +33,8 @@ ICCID = re.compile(r"[0-9]{1,22}")
 UNSEEN = re.compile(r"([1-9][0-9]{0,3})([hd])")
 # The query parameters that make up one view of the inventory (the cursor is a position in it).
 VIEW_PARAMS = (
-    "q", "status", "quota_state", "online", "country", "operator", "has_label", "unseen",
-    "label", "sort", "dir",
+    "q", "status", "quota_state", "online", "connectivity", "country", "operator", "has_label",
+    "unseen", "label", "sort", "dir",
 )  # fmt: skip
 
 
@@ -53,6 +55,7 @@ class SimFilters:
     status: str | None = None
     quota_state: str | None = None
     online: bool | None = None
+    connectivity: str | None = None
     label: str | None = None
     country: str | None = None
     operator: str | None = None
@@ -65,6 +68,9 @@ class SimFilters:
         quota_state = args.get("quota_state") or None
         if quota_state is not None and quota_state not in QUOTA_STATES:
             raise QueryError("quota_state", f"must be one of {', '.join(QUOTA_STATES)}")
+        connectivity = args.get("connectivity") or None
+        if connectivity is not None and connectivity not in CONNECTIVITY_STATES:
+            raise QueryError("connectivity", f"must be one of {', '.join(CONNECTIVITY_STATES)}")
         unseen = args.get("unseen") or None
         if unseen is not None and not UNSEEN.fullmatch(unseen):
             raise QueryError("unseen", "must be a number of hours or days, such as 24h or 7d")
@@ -73,6 +79,7 @@ class SimFilters:
             status=_text(args, "status"),
             quota_state=quota_state,
             online=_boolean(args, "online"),
+            connectivity=connectivity,
             label=_text(args, "label"),
             country=_text(args, "country"),
             operator=_text(args, "operator"),
@@ -98,6 +105,8 @@ class SimFilters:
             conditions.append(Sim.data_quota_state == QUOTA_STATES[self.quota_state])
         if self.online is not None:
             conditions.append(Sim.online.is_(self.online))
+        if self.connectivity:
+            conditions.append(Sim.connectivity_status == self.connectivity.upper())
         if self.label:
             conditions.append(Sim.label.ilike(_contains(self.label), escape="\\"))
         if self.country:
@@ -189,11 +198,11 @@ def list_sim_usage(*, iccid: str, start: date, end: date) -> list[sa.Row]:
 
 def list_sim_events(*, iccid: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None):
     """A page of the SIM's events, newest first, and the cursor of the next page."""
-    position = decode_cursor(cursor, "occurred_at", "event_type")
+    position = decode_cursor(cursor, "occurred_at", "event_key")
     query = (
         sa.select(SimEvent)
         .where(SimEvent.iccid == iccid)
-        .order_by(SimEvent.occurred_at.desc(), SimEvent.event_type.desc())
+        .order_by(SimEvent.occurred_at.desc(), SimEvent.event_key.desc())
         .limit(limit + 1)
     )
     if position:
@@ -202,15 +211,15 @@ def list_sim_events(*, iccid: str, limit: int = DEFAULT_LIMIT, cursor: str | Non
         except ValueError:
             raise QueryError("cursor", "is not a cursor this API returned") from None
         query = query.where(
-            sa.tuple_(SimEvent.occurred_at, SimEvent.event_type)
-            < sa.tuple_(sa.literal(occurred_at), sa.literal(position["event_type"]))
+            sa.tuple_(SimEvent.occurred_at, SimEvent.event_key)
+            < sa.tuple_(sa.literal(occurred_at), sa.literal(position["event_key"]))
         )
     events = list(db.session.scalars(query))
     more = len(events) > limit
     events = events[:limit]
     last = events[-1] if more else None
     next_cursor = (
-        encode_cursor({"occurred_at": last.occurred_at.isoformat(), "event_type": last.event_type})
+        encode_cursor({"occurred_at": last.occurred_at.isoformat(), "event_key": last.event_key})
         if last
         else None
     )

@@ -1,13 +1,20 @@
-"""`flask --app wsgi sync run KIND`: the same sync code, run synchronously, with a summary."""
+"""`flask --app wsgi sync run KIND`: the same sync code, run synchronously, with a summary;
+`flask --app wsgi once compare`: v1 and v2 of 1NCE's API side by side."""
+
+from collections import Counter
+from datetime import datetime
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
-from webapp.onece import OnceError, get_client
+from webapp.onece import OnceError, client_from_config, get_client
+from webapp.sync.compare import Difference, compare_versions
 from webapp.sync.retention import enforce_retention
 from webapp.sync.services import KINDS, SyncBusy, run_now
 
 sync_cli = AppGroup("sync", help="Pull the fleet from 1NCE into the database.")
+once_cli = AppGroup("once", help="Look at the 1NCE Management API itself.")
 
 
 @sync_cli.command("run")
@@ -42,3 +49,45 @@ def retention_command() -> None:
     """Drop usage and events older than the configured retention now."""
     for table, removed in enforce_retention().items():
         click.echo(f"{table}: removed {removed}")
+
+
+@once_cli.command("compare")
+@click.option("--sims", default=20, show_default=True, type=click.IntRange(min=1))
+def compare_command(sims: int) -> None:
+    """Read SIMs through v1 and v2 and print where they disagree; exit 1 on a real difference."""
+    config = current_app.config
+    v1, v2 = (client_from_config({**config, "ONCE_API_VERSION": v}) for v in ("v1", "v2"))
+    try:
+        differences = list(compare_versions(v1=v1, v2=v2, sims=sims))
+    except OnceError as exc:
+        click.echo(f"cannot compare: {exc}", err=True)
+        raise SystemExit(2) from None
+    for difference in differences:
+        click.echo(_describe_difference(difference))
+    real = [d for d in differences if not d.expected]
+    fields = Counter(d.field.partition("[")[0] for d in real)
+    summary = ", ".join(f"{field} ({count})" for field, count in sorted(fields.items()))
+    click.echo(
+        f"compared {sims} SIMs: {len(real)} real difference(s)"
+        + (f" in {summary}" if summary else "")
+        + f", {len(differences) - len(real)} by design of v2"
+    )
+    if real:
+        raise SystemExit(1)
+
+
+def _describe_difference(difference: Difference) -> str:
+    kind = "by design" if difference.expected else "DIFFERS"
+    return (
+        f"{difference.iccid} {difference.field}: v1={_show(difference.v1)}"
+        f" v2={_show(difference.v2)} [{kind}]"
+    )
+
+
+def _show(value: object) -> str:
+    """A compared value as a person reads it: text bare, times in ISO 8601, nothing as -."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)

@@ -25,6 +25,15 @@ FORECAST = """
     )
 """
 
+# An event's identity: 1NCE's id on v2; on v1, whose events have none, the whole record, so
+# two events that differ in any field (two location updates in one second) are two rows.
+# Migration f1a2b3c4d5e6 keyed the events stored before it with the same expression.
+EVENT_KEY = """
+    COALESCE('id:' || (details->>'id'),
+             'md5:' || md5(jsonb_build_array(event_type, severity, alert, country, operator,
+                                             details)::text))
+"""
+
 # pg_advisory_xact_lock key of the usage writers.
 USAGE_WRITE_LOCK = 0x5349_4D55  # "SIMU"
 
@@ -319,14 +328,16 @@ def record_quotas(*, quotas: Sequence[tuple[str, Quota | None, Quota | None]]) -
     _temp_table(
         "incoming_quotas",
         "iccid text, data_remaining numeric, data_total numeric, data_expires timestamptz,"
-        " sms_remaining numeric, sms_total numeric, sms_expires timestamptz",
+        " data_lifetime numeric, sms_remaining numeric, sms_total numeric,"
+        " sms_expires timestamptz",
     )
     copy_rows(
         "incoming_quotas",
-        ("iccid", "data_remaining", "data_total", "data_expires",
+        ("iccid", "data_remaining", "data_total", "data_expires", "data_lifetime",
          "sms_remaining", "sms_total", "sms_expires"),
         (
-            (iccid, *_quota_values(data), *_quota_values(sms))
+            (iccid, *_quota_values(data), data and data.accumulated_total_volume,
+             *_quota_values(sms))
             for iccid, data, sms in quotas
         ),
     )  # fmt: skip
@@ -357,6 +368,7 @@ def record_quotas(*, quotas: Sequence[tuple[str, Quota | None, Quota | None]]) -
                 data_remaining_mb = COALESCE(i.data_remaining, s.data_remaining_mb),
                 data_total_mb = COALESCE(i.data_total, s.data_total_mb),
                 data_expires_at = COALESCE(i.data_expires, s.data_expires_at),
+                data_lifetime_mb = COALESCE(i.data_lifetime, s.data_lifetime_mb),
                 sms_remaining = COALESCE(i.sms_remaining::int, s.sms_remaining),
                 sms_total = COALESCE(i.sms_total::int, s.sms_total),
                 sms_expires_at = COALESCE(i.sms_expires, s.sms_expires_at),
@@ -377,7 +389,7 @@ def _quota_values(quota: Quota | None) -> tuple:
 
 
 def insert_events(*, events: Sequence[tuple[str, Event]]) -> int:
-    """Insert new events; events already stored are skipped."""
+    """Insert new events; events already stored (the same EVENT_KEY) are skipped."""
     _temp_table(
         "incoming_events",
         "iccid text, occurred_at timestamptz, event_type text, severity text, alert bool,"
@@ -392,11 +404,13 @@ def insert_events(*, events: Sequence[tuple[str, Event]]) -> int:
     )  # fmt: skip
     inserted = db.session.execute(
         sa.text(
-            """
-            INSERT INTO sim_events
-                (iccid, occurred_at, event_type, severity, alert, country, operator, details)
-            SELECT DISTINCT ON (iccid, occurred_at, event_type) *
-            FROM incoming_events
+            f"""
+            INSERT INTO sim_events (iccid, occurred_at, event_key, event_type, severity, alert,
+                                    country, operator, details)
+            SELECT DISTINCT ON (iccid, occurred_at, event_key) *
+            FROM (SELECT iccid, occurred_at, {EVENT_KEY} AS event_key, event_type, severity,
+                         alert, country, operator, details
+                  FROM incoming_events) keyed
             ON CONFLICT DO NOTHING
             """
         )
@@ -408,6 +422,7 @@ def _event_details(event: Event) -> str:
     fields = {
         "id": event.id, "description": event.description, "imsi": event.imsi,
         "imei": event.imei, "mcc": event.mcc, "mnc": event.mnc,
+        "failure_cause": event.failure_cause,
     }  # fmt: skip
     return json.dumps({k: v for k, v in fields.items() if v is not None})
 
@@ -435,14 +450,15 @@ def record_connectivity(*, states: Sequence[tuple[str, Connectivity]]) -> None:
     _temp_table(
         "incoming_connectivity",
         "iccid text, status text, online bool, last_seen_at timestamptz, operator text,"
-        " country text, rat text",
+        " country text, rat text, limit_reached bool",
     )
     copy_rows(
         "incoming_connectivity",
-        ("iccid", "status", "online", "last_seen_at", "operator", "country", "rat"),
+        ("iccid", "status", "online", "last_seen_at", "operator", "country", "rat",
+         "limit_reached"),
         (
             (iccid, c.status, c.online, _last_seen(c), c.operator_name, c.country_name,
-             c.session.rat_type if c.session else None)
+             c.session.rat_type if c.session else None, c.data_traffic_limit_reached)
             for iccid, c in states
         ),
     )  # fmt: skip
@@ -454,7 +470,8 @@ def record_connectivity(*, states: Sequence[tuple[str, Connectivity]]) -> None:
                 last_seen_at = GREATEST(s.last_seen_at, i.last_seen_at),
                 operator = COALESCE(i.operator, s.operator),
                 country = COALESCE(i.country, s.country),
-                rat = i.rat, connectivity_synced_at = :now
+                rat = i.rat, data_limit_reached = i.limit_reached,
+                connectivity_synced_at = :now
             FROM incoming_connectivity i WHERE s.iccid = i.iccid
             """
         ),

@@ -12,12 +12,14 @@ from webapp.models.base import utcnow
 
 @dataclass
 class Tally:
-    """What one batch of work did: calls to 1NCE, rows written, SIMs done, errors."""
+    """What one batch of work did: calls to 1NCE, rows written, SIMs done, errors, and the
+    first answer 1NCE gave that Simfleet could not read (shown on the Sync page)."""
 
     calls: int = 0
     rows: int = 0
     sims: int = 0
     errors: int = 0
+    problem: str | None = None
 
     def add(self, other: "Tally") -> None:
         """Add another tally to this one."""
@@ -25,6 +27,7 @@ class Tally:
         self.rows += other.rows
         self.sims += other.sims
         self.errors += other.errors
+        self.problem = self.problem or other.problem
 
 
 def run_lock(kind: str, timeout: int) -> Lock:
@@ -48,7 +51,8 @@ def add_chunk(*, run_id: int, tally: Tally) -> bool:
         sa.text(
             """
             UPDATE sync_runs SET chunks_done = chunks_done + 1, calls = calls + :calls,
-                rows = rows + :rows, sims_done = sims_done + :sims, errors = errors + :errors
+                rows = rows + :rows, sims_done = sims_done + :sims, errors = errors + :errors,
+                error_message = COALESCE(error_message, :problem)
             WHERE id = :run_id RETURNING chunks_done, chunks_total
             """
         ),

@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -19,6 +19,8 @@ log = logging.getLogger("simfleet.sync")
 PER_SIM_KINDS = ("usage", "quotas", "events", "connectivity")
 LATE_EVENT_MARGIN = timedelta(minutes=30)
 KINDS = ("inventory", *PER_SIM_KINDS)
+# 1NCE switches its Management API v1 off at the end of this day.
+V1_RETIREMENT = date(2026, 12, 31)
 
 
 class SyncBusy(RuntimeError):
@@ -141,8 +143,10 @@ def _per_sim(
             log.warning("sync: 1NCE does not know iccid=%s any more", iccid)
             continue
         except OnceMalformedResponse as exc:
+            # Nothing is stored for this SIM; the run names the first such answer.
             tally.calls += 1
             tally.errors += 1
+            tally.problem = tally.problem or f"iccid {iccid}: {exc}"
             log.warning("sync: skipped malformed answer for iccid=%s: %s", iccid, exc)
             continue
         tally.calls += calls
@@ -250,6 +254,19 @@ def run_now(*, kind: str, client: OnceClient, limit: int | None = None) -> SyncR
 
 def _describe(exc: Exception) -> str:
     return f"{exc.__class__.__name__}: {exc}"
+
+
+def get_api_version(*, today: date | None = None) -> dict:
+    """Which 1NCE API version the sync speaks, and on v1 how long 1NCE still answers it."""
+    version = current_app.config["ONCE_API_VERSION"]
+    status: dict = {"version": version}
+    if version == "v1":
+        days_left = (V1_RETIREMENT - (today or datetime.now(UTC).date())).days
+        status["v1_retires_on"] = V1_RETIREMENT.isoformat()
+        status["days_left"] = max(days_left, 0)
+        status["retired"] = days_left < 0
+        status["advice"] = "set ONCE_API_VERSION=v2 (or unset it) and restart web and workers"
+    return status
 
 
 def get_freshness() -> list[dict]:

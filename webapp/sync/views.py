@@ -10,7 +10,7 @@ from webapp.extensions import db, get_redis
 from webapp.models import Role, SyncRun
 from webapp.pages import redirect_after_post, render_page
 from webapp.sync import bp
-from webapp.sync.services import KINDS, get_freshness
+from webapp.sync.services import KINDS, get_api_version, get_freshness
 from webapp.tasks import ACTIVE_STATUSES, enqueue
 
 RECENT_RUNS = 20
@@ -33,7 +33,12 @@ def _render():
     running = any(row["last"] and row["last"].outcome == "running" for row in freshness)
     busy = running or _sync_now_pending()
     return render_page(
-        "sync/page.html", "sync/_status.html", freshness=freshness, runs=list(recent), busy=busy
+        "sync/page.html",
+        "sync/_status.html",
+        freshness=freshness,
+        runs=list(recent),
+        busy=busy,
+        api=get_api_version(),
     )
 
 
