@@ -28,6 +28,16 @@ def test_rows_link_to_the_detail_page_and_show_computed_columns(client, login, v
     assert re.search(r"usage <time [^>]+>(just now|\d+ min ago)</time>", body)
 
 
+def test_a_sim_1nce_blocks_reads_blocked_and_has_its_filter(client, login, make_sim):
+    make_sim(iccid="8988228066000000077", connectivity_status="BLOCKED", online=False)
+    make_sim(iccid="8988228066000000078", connectivity_status="ATTACHED", online=False)
+    login("viewer")
+    body = client.get("/sims?connectivity=blocked").text
+    assert '<option value="blocked" selected>Blocked</option>' in body
+    assert "8988228066000000077" in body and "8988228066000000078" not in body
+    assert '<span class="badge badge-failed">blocked</span>' in body
+
+
 def test_values_from_1nce_and_users_are_escaped(client, login, make_sim):
     make_sim(label='<img src=x onerror="alert(1)">', operator="<b>Op</b>")
     login("operator")

@@ -54,7 +54,8 @@ def run_bulk_job(*, job_id: int, client: OnceClient) -> str:
         try:
             # Holding the lock, every unsent SIM below the last batch was claimed: a keyset
             # cursor then finds the next batch without rescanning the settled ones.
-            after, size = "", BATCH_SIZE if client.has_bulk_calls else 1
+            size = BATCH_SIZE if client.has_bulk_calls else 1
+            after = ""
             while iccids := _claim_batch(job.id, after=after, size=size):
                 _send(job, action, client, iccids)
                 after = iccids[-1]

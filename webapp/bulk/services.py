@@ -18,7 +18,8 @@ from webapp.onece import OnceClient, SimUpdate
 from webapp.sims.services import QueryError, SimFilters
 from webapp.tasks import enqueue
 
-# A sane ceiling: 1,000 bulk calls, about two minutes at 1NCE's rate; narrow the view beyond.
+# A sane ceiling: 1,000 bulk calls on 1NCE's API v1 (two minutes at its rate), 100,000 calls
+# on v2, which has no bulk call (three and a half hours); narrow the view beyond.
 MAX_BULK_SIMS = 100_000
 # SIMs in one bulk call of 1NCE's API v1 (see webapp/bulk/runner.py); v2 has no bulk call.
 BULK_CALL_SIMS = 100
