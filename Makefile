@@ -9,10 +9,10 @@ ASSETS := static/vendor/htmx.min.js
 
 install: $(INSTALLED) $(ASSETS)
 
-$(INSTALLED): requirements.txt
+$(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
 $(ASSETS): package.json package-lock.json
@@ -20,7 +20,7 @@ $(ASSETS): package.json package-lock.json
 
 ## Run web, worker, scheduler (and embedded PostgreSQL, Redis and the 1NCE simulator as needed).
 demo: install
-	$(BIN)/python -m webapp.demo
+	$(BIN)/python -m devtools.demo
 
 ## Run the test suite against real PostgreSQL and Redis (configured or embedded).
 test: install

@@ -2,7 +2,7 @@
 
     python -m bench.api_bench --sims 100000 --usage-days 0 --seconds 10 --rounds 5
 
-Creates a scratch database, loads a generated fleet (bench/generate_fleet.py), creates a read
+Creates a scratch database, loads a generated fleet (devtools/generate_fleet.py), creates a read
 key, starts Gunicorn with gunicorn.conf.py on 127.0.0.1 and the API's real rate-limit path
 (limits on, high enough not to trigger), then runs wrk against each URL in turn, `--rounds`
 times over, so that load from other processes falls on all URLs alike. The reference is
@@ -30,11 +30,11 @@ from bench.common import (
     print_table,
     scratch_database,
 )
-from bench.generate_fleet import first_iccid, load_fleet
+from devtools.devstack import free_port
+from devtools.generate_fleet import first_iccid, load_fleet
 from webapp.apikeys.services import create_api_key
-from webapp.devstack import free_port
 from webapp.extensions import db
-from webapp.sims.services import encode_cursor
+from webapp.paging import encode_cursor
 
 TARGET_RATIO = 0.5
 TRIVIAL = "/health/live"

@@ -19,8 +19,8 @@ from flask import Flask
 from psycopg import sql
 from rq import Worker
 
+from devtools.devstack import free_port
 from webapp import create_app
-from webapp.devstack import free_port
 from webapp.extensions import db
 from webapp.models import SyncRun
 from webapp.tasks import enqueue
@@ -119,7 +119,7 @@ def once_settings(root: str, max_rps: float) -> dict:
 def simulator(*, sims: int, rps: float, env: dict[str, str]) -> Iterator[str]:
     """Serve the 1NCE simulator in a separate process; yield its root URL."""
     port = free_port()
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "simulator", "serve"]
+    command = [sys.executable, "-m", "simulator", "serve"]
     command += ["--port", str(port), "--sims", str(sims), "--rps", str(rps)]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     root = f"http://127.0.0.1:{port}"

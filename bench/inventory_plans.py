@@ -1,6 +1,6 @@
 """EXPLAIN ANALYZE every filter and sort of the SIM inventory page on a loaded database.
 
-    python -m bench.generate_fleet --database-url URL --sims 100000
+    python -m devtools.generate_fleet --database-url URL --sims 100000
     python -m bench.inventory_plans --database-url URL
 
 For each filter set and each sort in both directions, runs the page's queries for the

@@ -2,7 +2,7 @@
 
     python -m bench.pages --sims 100000 --days 180 --seconds 20
 
-Loads a generated fleet (bench/generate_fleet.py) into a database that is kept for the next
+Loads a generated fleet (devtools/generate_fleet.py) into a database that is kept for the next
 run (`--database`, reused while it holds the SIMs asked for; `--fresh` reloads it), starts
 Gunicorn with gunicorn.conf.py on a free port, signs a viewer in, and drives `--connections`
 concurrent clients with wrk at each page in turn: a Lua script carries the session cookie and
@@ -25,10 +25,9 @@ import requests
 import sqlalchemy as sa
 
 from bench.common import ROOT, app_env, empty_redis, migrated_app, parser
-from bench.generate_fleet import load_fleet
-from webapp import devstack
+from devtools import devstack
+from devtools.generate_fleet import load_fleet
 from webapp.auth.services import create_user
-from webapp.devstack import free_port
 from webapp.extensions import db
 from webapp.models import Role
 
@@ -202,7 +201,7 @@ def main() -> None:
         )
         pages = sample_paths(url)
         log = Path(tmp) / "gunicorn.log"
-        port = free_port()
+        port = devstack.free_port()
         env = app_env(url, redis_url, LOG_LEVEL="INFO", LOG_FORMAT="json")
         server = gunicorn(env, port, log)
         try:

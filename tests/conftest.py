@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
-from webapp import create_app, devstack
+from devtools import devstack
+from webapp import create_app
 from webapp.auth.services import create_user
 from webapp.extensions import db
 from webapp.models import ProviderAccount, Role, Sim

@@ -10,9 +10,9 @@ import requests
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer
 
+from simulator import create_simulator_app
+from simulator.server import make_simulator_server
 from webapp.onece import OnceClient, RetryPolicy
-from webapp.simulator import create_simulator_app
-from webapp.simulator.server import make_simulator_server
 
 
 @dataclass

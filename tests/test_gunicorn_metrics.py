@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from webapp.devstack import free_port
+from devtools.devstack import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

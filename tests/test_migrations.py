@@ -6,7 +6,7 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 
-from webapp import devstack
+from devtools import devstack
 from webapp.extensions import db
 from webapp.timeseries import timescaledb_enabled
 

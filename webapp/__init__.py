@@ -105,8 +105,7 @@ def register_request_hooks(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Add the `flask --app wsgi ...` command groups."""
     from webapp.cli import apikeys_cli, users_cli
-    from webapp.simulator.cli import simulator_cli
     from webapp.sync.cli import once_cli, sync_cli
 
-    for group in (users_cli, apikeys_cli, sync_cli, once_cli, simulator_cli):
+    for group in (users_cli, apikeys_cli, sync_cli, once_cli):
         app.cli.add_command(group)

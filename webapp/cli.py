@@ -4,10 +4,11 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from webapp.apikeys.services import SCOPES, create_api_key, list_api_keys, revoke_api_key
+from webapp.apikeys.services import create_api_key, list_api_keys, revoke_api_key
 from webapp.auth.services import UserError, create_user
 from webapp.extensions import db
 from webapp.models import Role, User
+from webapp.models.apikey import API_KEY_SCOPES
 from webapp.models.base import utcnow
 
 users_cli = AppGroup("users", help="Manage the people who sign in.")
@@ -35,7 +36,7 @@ def create_user_command(email: str, role: str, password: str, if_missing: bool) 
 
 @apikeys_cli.command("create")
 @click.argument("name")
-@click.option("--scope", type=click.Choice(SCOPES), default="read", show_default=True)
+@click.option("--scope", type=click.Choice(API_KEY_SCOPES), default="read", show_default=True)
 @click.option("--expires-days", type=click.IntRange(min=1), default=None)
 def create_apikey_command(name: str, scope: str, expires_days: int | None) -> None:
     """Create an API key and print it alone on the last line (it is not shown again)."""

@@ -1,7 +1,16 @@
-"""Error pages for people and JSON problems for machines."""
+"""Error pages for people, JSON problems for machines, and the error of a bad parameter."""
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+
+
+class QueryError(ValueError):
+    """A filter, cursor or range is invalid; `field` names the parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
 
 
 def wants_json() -> bool:

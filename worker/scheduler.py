@@ -13,7 +13,7 @@ from rq_scheduler import Scheduler
 
 from webapp import create_app
 from webapp.extensions import get_redis
-from webapp.sync.services import KINDS
+from webapp.models.sync import SYNC_KINDS
 from webapp.tasks import JOB_SPECS
 
 log = logging.getLogger("simfleet.scheduler")
@@ -52,7 +52,7 @@ def periodic_jobs(app: Flask) -> list[PeriodicJob]:
                 config[f"SYNC_{kind.upper()}_MINUTES"] * 60,
                 first_after=FIRST_SYNC_STAGGER * position,
             )
-            for position, kind in enumerate(KINDS)
+            for position, kind in enumerate(SYNC_KINDS)
         ]
     jobs.append(PeriodicJob("worker.jobs.enforce_retention", seconds=RETENTION_SECONDS))
     jobs.append(PeriodicJob("worker.jobs.refresh_usage_periods", seconds=USAGE_PERIODS_SECONDS))

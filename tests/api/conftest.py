@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from bench.generate_fleet import first_iccid, load_fleet
+from devtools.generate_fleet import first_iccid, load_fleet
 from webapp.apikeys.services import create_api_key, revoke_api_key
 from webapp.extensions import db
 from webapp.models.base import utcnow

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.generate_fleet import first_iccid
+from devtools.generate_fleet import first_iccid
 
 ICCID = first_iccid()
 READS = [

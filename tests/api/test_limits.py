@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from bench.generate_fleet import first_iccid
+from devtools.generate_fleet import first_iccid
 
 
 @pytest.fixture

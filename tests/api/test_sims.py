@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from bench.generate_fleet import first_iccid
+from devtools.generate_fleet import first_iccid
 from webapp.extensions import db
 from webapp.models import SimEvent
+from webapp.models.sim import QUOTA_STATES
 
 SIM_FIELDS = {
     "iccid", "imsi", "msisdn", "imei", "imei_lock", "status", "label", "ip_address",
@@ -132,6 +133,18 @@ def test_filters(client, make_fleet, keys):
         "last_seen_at IS NULL OR last_seen_at < now() - interval '24 hours'"
     )
     assert len(got("has_label=false")) == count("coalesce(label, '') = ''")
+
+
+def test_documents_name_the_quota_states_as_the_app_does(client, fleet, keys):
+    # sim_document() spells the names in SQL of its own: migrations never import the app.
+    for state in QUOTA_STATES.values():
+        db.session.execute(
+            sa.text("UPDATE sims SET data_quota_state = :s, sms_quota_state = :s WHERE iccid = :i"),
+            {"s": state.id, "i": fleet},
+        )
+        db.session.commit()
+        body = client.get(f"/api/v1/sims/{fleet}", headers=keys["read"]).json
+        assert body["data_quota"]["state"] == body["sms_quota"]["state"] == state.name
 
 
 @pytest.mark.parametrize(

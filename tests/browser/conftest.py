@@ -26,11 +26,12 @@ import requests
 from flask import Flask
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
+from devtools import devstack
 from tests.browser.helpers import watch_page
 from tests.chromium import launch_chromium
 from tests.conftest import PASSWORD, TEST_DATABASE, app_settings
 from tests.fixtures_simulator import LiveSimulator, start_simulator
-from webapp import create_app, devstack
+from webapp import create_app
 from webapp.auth.services import create_user
 from webapp.extensions import db
 from webapp.models import Role

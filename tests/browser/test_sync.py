@@ -3,7 +3,7 @@
 from playwright.sync_api import expect
 
 from tests.browser.helpers import screenshot
-from webapp.sync.services import KINDS
+from webapp.models.sync import SYNC_KINDS
 
 SYNC_TIMEOUT_MS = 60_000
 
@@ -18,7 +18,7 @@ def test_the_sync_page_shows_the_freshness_of_each_kind(signed_in_page):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Sync").click()
 
     expect(page.get_by_role("heading", name="Sync", exact=True)).to_be_visible()
-    for kind in KINDS:
+    for kind in SYNC_KINDS:
         row = kind_row(page, kind.capitalize())
         expect(row.locator("td").nth(1)).not_to_have_text("never")
         expect(row.locator(".badge")).to_have_text("success")

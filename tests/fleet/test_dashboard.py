@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from bench.generate_fleet import load_fleet
+from devtools.generate_fleet import load_fleet
 from webapp.extensions import db
 from webapp.sync.ingest import refresh_usage_periods
 from worker.jobs import refresh_usage_periods as refresh_job

@@ -1,4 +1,4 @@
-"""The fleet generator (bench/generate_fleet.py) loads a fleet the UI can be tried on."""
+"""The fleet generator (devtools/generate_fleet.py) loads a fleet the UI can be tried on."""
 
 import sys
 from datetime import UTC, datetime, timedelta
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from bench.generate_fleet import first_iccid, load_fleet, main
+from devtools.generate_fleet import first_iccid, load_fleet, main
 from webapp.extensions import db
 
 

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from webapp.errors import QueryError
 from webapp.extensions import db
 from webapp.models import Sim
 from webapp.sims.inventory import (
@@ -17,19 +18,19 @@ from webapp.sims.inventory import (
     list_inventory,
     runs_out_on,
 )
-from webapp.sims.services import QueryError, SimFilters
+from webapp.sims.services import SimFilters
 
 
 def iccids(**args) -> list[str]:
     filters = SimFilters.from_args(args)
-    return sorted(s.iccid for s in list_inventory(filters=filters, order=SimOrder()).sims)
+    return sorted(s.iccid for s in list_inventory(filters=filters, order=SimOrder()).items)
 
 
 def all_pages(filters: SimFilters, order: SimOrder, *, limit: int, small: bool) -> list[str]:
     seen, cursor = [], None
     while True:
         page = list_inventory(filters=filters, order=order, limit=limit, cursor=cursor, small=small)
-        seen += [sim.iccid for sim in page.sims]
+        seen += [sim.iccid for sim in page.items]
         if page.next_cursor is None:
             return seen
         cursor = page.next_cursor
@@ -62,7 +63,7 @@ def test_pages_stay_stable_while_rows_change(varied_fleet, make_sim):
     ahead.label = "pump 9"
     db.session.commit()
     rest = all_pages_from(first.next_cursor, order)
-    seen = [s.iccid for s in first.sims] + rest
+    seen = [s.iccid for s in first.items] + rest
     assert len(seen) == len(set(seen)) == len(varied_fleet)
 
 
@@ -70,7 +71,7 @@ def all_pages_from(cursor: str, order: SimOrder) -> list[str]:
     seen = []
     while cursor:
         page = list_inventory(filters=SimFilters(), order=order, limit=4, cursor=cursor)
-        seen += [sim.iccid for sim in page.sims]
+        seen += [sim.iccid for sim in page.items]
         cursor = page.next_cursor
     return seen
 

@@ -1,4 +1,4 @@
-"""`flask simulator serve` runs the simulator with the documented options."""
+"""`python -m simulator serve` runs the simulator with the documented options."""
 
 import os
 import socket
@@ -8,18 +8,15 @@ import time
 from pathlib import Path
 
 import requests
-from flask import Flask
+from click.testing import CliRunner
 
-from webapp.simulator.cli import simulator_cli
+from simulator.__main__ import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_serve_documents_its_options():
-    app = Flask("cli-test")
-    app.cli.add_command(simulator_cli)
-
-    result = app.test_cli_runner().invoke(args=["simulator", "serve", "--help"])
+    result = CliRunner().invoke(cli, ["serve", "--help"])
 
     assert result.exit_code == 0
     for option in ("--host", "--port", "--sims", "--seed", "--client-id", "--client-secret"):
@@ -35,19 +32,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_serve_answers_on_the_given_port(tmp_path):
-    (tmp_path / "cli_app.py").write_text(
-        "from flask import Flask\n"
-        "from webapp.simulator.cli import simulator_cli\n"
-        "app = Flask(__name__)\n"
-        "app.cli.add_command(simulator_cli)\n"
-    )
+def test_serve_answers_on_the_given_port_without_simfleet_settings():
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
-    command = [sys.executable, "-m", "flask", "--app", "cli_app", "simulator", "serve"]
+    # Only the path: no DATABASE_URL, REDIS_URL or SECRET_KEY, as on a bare developer machine.
+    env = {"PATH": os.environ.get("PATH", "")}
+    command = [sys.executable, "-m", "simulator", "serve"]
     options = ["--port", str(port), "--sims", "30", "--client-id", "me", "--client-secret", "pw"]
     server = subprocess.Popen(
-        command + options, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
+        command + options, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
     )
     try:
         response = wait_for_token(f"http://127.0.0.1:{port}/management-api", ("me", "pw"))
@@ -62,6 +54,18 @@ def test_serve_answers_on_the_given_port(tmp_path):
 
     assert sims.headers["X-Total-Count"] == "30"
     assert f"http://127.0.0.1:{port}/management-api" in log
+
+
+def test_the_simulator_does_not_load_the_app():
+    probe = (
+        "import sys, simulator.__main__; print(any(m.startswith('webapp') for m in sys.modules))"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip() == "False"
 
 
 def wait_for_token(url: str, credentials: tuple[str, str]) -> requests.Response:

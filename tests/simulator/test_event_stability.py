@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from webapp.simulator import Fleet
-from webapp.simulator.activity import EVENT_RETENTION
+from simulator import Fleet
+from simulator.activity import EVENT_RETENTION
 
 NOON = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(hours=36)

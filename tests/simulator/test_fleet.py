@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from webapp.simulator import Fleet
-from webapp.simulator.identity import luhn_valid
+from simulator import Fleet
+from simulator.identity import luhn_valid
 
 NOON = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 PDP_EVENTS = ("Create PDP Context", "Delete PDP Context")

@@ -2,10 +2,10 @@
 
 import pytest
 import requests
-from flask import Flask
+from click.testing import CliRunner
 
+from simulator.__main__ import cli
 from tests.simulator.conftest import request_token
-from webapp.simulator.cli import simulator_cli
 
 RETIRED = {"message": "API v1 has been retired; use /v2"}
 
@@ -66,9 +66,6 @@ def test_v1_retired_must_be_a_boolean(frozen_simulator):
 
 
 def test_serve_has_a_v1_retired_switch():
-    app = Flask("cli-test")
-    app.cli.add_command(simulator_cli)
-
-    result = app.test_cli_runner().invoke(args=["simulator", "serve", "--help"])
+    result = CliRunner().invoke(cli, ["serve", "--help"])
 
     assert "--v1-retired" in result.output

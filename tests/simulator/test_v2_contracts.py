@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from simulator import Fleet
+from simulator.identity import luhn_valid
 from tests.simulator.shapes import FORMATS, assert_matches, assert_shape, contract
 from tests.simulator.v2 import UNKNOWN_ICCID, assert_v2_error, pick
-from webapp.simulator import Fleet
-from webapp.simulator.identity import luhn_valid
 
 READ_PATHS = (
     "",

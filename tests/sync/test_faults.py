@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from tests.sync.test_workers import forget_usage
 from webapp.extensions import db
 from webapp.models import Sim, UsageDay
+from webapp.models.sync import SYNC_KINDS
 from webapp.onece import OnceClient, RetryPolicy
-from webapp.sync.services import KINDS, run_now
+from webapp.sync.services import run_now
 
 
 def usage_rows() -> set:
@@ -50,7 +51,7 @@ def test_outages_and_throttling_are_retried(app, once, fleet_simulator):
 def test_expired_tokens_are_renewed(app, once, fleet_simulator):
     run_now(kind="inventory", client=once)
     fleet_simulator.set_faults(invalidate_tokens=True)
-    for kind in KINDS[1:]:
+    for kind in SYNC_KINDS[1:]:
         assert run_now(kind=kind, client=once).outcome == "success"
     assert fleet_simulator.stats()["token_requests"] == 2
 

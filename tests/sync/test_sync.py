@@ -17,14 +17,15 @@ from webapp.models import (
     SyncRun,
     UsageDay,
 )
+from webapp.models.sync import SYNC_KINDS
 from webapp.sync.runs import run_lock
-from webapp.sync.services import KINDS, SyncBusy, run_now
+from webapp.sync.services import SyncBusy, run_now
 
 MB = Decimal("0.000001")
 
 
 def sync_all(once):
-    return {kind: run_now(kind=kind, client=once) for kind in KINDS}
+    return {kind: run_now(kind=kind, client=once) for kind in SYNC_KINDS}
 
 
 def stored_sims() -> dict[str, Sim]:
@@ -35,7 +36,7 @@ def stored_sims() -> dict[str, Sim]:
 def test_full_sync_matches_ground_truth(app, once, fleet_simulator, api_version):
     fleet_simulator.reset_stats()
     runs = sync_all(once)
-    assert {kind: run.outcome for kind, run in runs.items()} == dict.fromkeys(KINDS, "success")
+    assert {kind: run.outcome for kind, run in runs.items()} == dict.fromkeys(SYNC_KINDS, "success")
     assert_matches_ground_truth(app, fleet_simulator.fleet, api_version)
     other = "v1" if api_version == "v2" else "v2"
     assert fleet_simulator.stats()[f"{other}_requests"] == 0
@@ -47,7 +48,7 @@ def test_a_faulty_1nce_still_syncs_to_the_truth_on_v2(app, fleet_simulator, redi
     once = fleet_simulator.quick_client(redis=redis, max_rps=RATE, retries=8)
     fleet_simulator.set_faults(error_rate=0.05, html_503_rate=0.05, empty_500_rate=0.05, slow_ms=5)
     runs = sync_all(once)
-    assert {kind: run.outcome for kind, run in runs.items()} == dict.fromkeys(KINDS, "success")
+    assert {kind: run.outcome for kind, run in runs.items()} == dict.fromkeys(SYNC_KINDS, "success")
     stats = fleet_simulator.stats()
     assert stats["by_status"].get("503", 0) and stats["by_status"].get("500", 0)
     assert stats["v1_requests"] == 0
@@ -177,7 +178,7 @@ def test_a_kind_never_runs_twice_at_once(app, once):
 def test_runs_are_recorded(app, once):
     sync_all(once)
     runs = db.session.scalars(sa.select(SyncRun).order_by(SyncRun.id)).all()
-    assert [run.kind for run in runs] == list(KINDS)
+    assert [run.kind for run in runs] == list(SYNC_KINDS)
     usage = runs[1]
     assert usage.chunks_total == usage.chunks_done == 3
     assert usage.calls == 60

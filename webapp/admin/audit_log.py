@@ -14,9 +14,9 @@ from webapp.admin.services import (
 )
 from webapp.audit import record_audit
 from webapp.csvexport import stream_csv
+from webapp.errors import QueryError
 from webapp.extensions import db
 from webapp.pages import render_page
-from webapp.sims.services import QueryError
 
 EXPORT_HEADER = ("id", "at", "actor", "action", "target", "ip", "details")
 

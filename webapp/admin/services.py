@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from webapp.errors import QueryError
 from webapp.extensions import db
 from webapp.models import ApiKey, AuditEvent, User
-from webapp.sims.services import QueryError, decode_cursor, encode_cursor
+from webapp.paging import Page, decode_cursor, encode_cursor
 
 AUDIT_PAGE_SIZE = 50
 EXPORT_BATCH = 1000
@@ -78,14 +79,6 @@ class AuditFilters:
         return conditions
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    """One keyset page of audit events, newest first, and the cursor of the older ones."""
-
-    events: list[AuditEvent]
-    next_cursor: str | None
-
-
 def list_audit_actions() -> list[str]:
     """Every distinct action in the log, read by skipping through the action index."""
     # A recursive "loose index scan": one index probe per distinct action, not a table scan.
@@ -102,12 +95,10 @@ def list_audit_actions() -> list[str]:
 
 def list_audit_events(
     *, filters: AuditFilters, limit: int = AUDIT_PAGE_SIZE, cursor: str | None = None
-) -> AuditPage:
+) -> Page[AuditEvent]:
     """A page of audit events, newest first, older than `cursor`."""
     events = list(db.session.scalars(_page_query(filters, limit, _position(cursor))))
-    more = len(events) > limit
-    events = events[:limit]
-    return AuditPage(events=events, next_cursor=_cursor_of(events[-1]) if more else None)
+    return Page.from_rows(events, limit, _cursor_of)
 
 
 def iter_audit_rows(*, filters: AuditFilters, batch: int = EXPORT_BATCH) -> Iterator[sa.Row]:

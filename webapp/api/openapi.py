@@ -3,13 +3,9 @@
 from functools import cache
 
 from webapp.api.problems import PROBLEM_TYPES, TYPE_PREFIX
-from webapp.sims.services import (
-    CONNECTIVITY_STATES,
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    MAX_USAGE_DAYS,
-    QUOTA_STATES,
-)
+from webapp.models.sim import QUOTA_STATES
+from webapp.onece.parsing import ICCID_PATTERN
+from webapp.sims.services import CONNECTIVITY_STATES, DEFAULT_LIMIT, MAX_LIMIT, MAX_USAGE_DAYS
 
 HTTP_METHODS = ("get", "post", "patch", "put", "delete")
 
@@ -227,7 +223,7 @@ PARAMETERS = {
         "name": "iccid",
         "in": "path",
         "required": True,
-        "schema": {"type": "string", "pattern": "^[0-9]{10,22}$"},
+        "schema": {"type": "string", "pattern": f"^{ICCID_PATTERN.pattern}$"},
     },
     "Limit": {
         "name": "limit",

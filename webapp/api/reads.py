@@ -9,7 +9,6 @@ quarter off the app time of a 100-SIM page (docs/performance.md).
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 
 import psycopg
@@ -17,7 +16,8 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import Sim, SimDocument
-from webapp.sims.services import SimFilters, decode_cursor, encode_cursor
+from webapp.paging import Page, decode_cursor, encode_cursor
+from webapp.sims.services import SimFilters
 
 # A SIM as the API shows it is built by PostgreSQL when the SIM is written, not when it is
 # read: `sim_document(sims)` in migration e8a1c3d5f7b9 defines its fields (the OpenAPI schema
@@ -27,14 +27,6 @@ SIM_BY_ICCID = "SELECT body FROM sim_documents WHERE iccid = %(iccid)s"
 PAGE_SQL_CACHE_SIZE = 256
 
 
-@dataclass(frozen=True)
-class DocumentPage:
-    """The JSON texts of a page of SIMs, and the cursor of the next page (None on the last)."""
-
-    documents: list[str]
-    next_cursor: str | None
-
-
 def sim_document(iccid: str) -> str | None:
     """The API JSON of the SIM with this ICCID, or None."""
     with driver_cursor() as cursor:
@@ -42,17 +34,16 @@ def sim_document(iccid: str) -> str | None:
     return row and row[0]
 
 
-def sim_documents_page(*, filters: SimFilters, limit: int, cursor: str | None) -> DocumentPage:
-    """A keyset page of SIMs in ICCID order after `cursor`; stable while rows change."""
+def sim_documents_page(*, filters: SimFilters, limit: int, cursor: str | None) -> Page[str]:
+    """The JSON of a keyset page of SIMs in ICCID order after `cursor`; stable while rows change."""
     position = decode_cursor(cursor, "iccid")
     sql, params = page_sql(filters, limit, after=position is not None)
     if position:
         params = params | {"after": position["iccid"]}
     with driver_cursor() as sql_cursor:
         rows = sql_cursor.execute(sql, params).fetchall()
-    # One row more than the page tells whether another page follows.
-    next_cursor = encode_cursor({"iccid": rows[limit - 1][0]}) if len(rows) > limit else None
-    return DocumentPage(documents=[body for _, body in rows[:limit]], next_cursor=next_cursor)
+    page = Page.from_rows(rows, limit, lambda row: encode_cursor({"iccid": row[0]}))
+    return Page([body for _, body in page.items], page.next_cursor)
 
 
 @lru_cache(maxsize=PAGE_SQL_CACHE_SIZE)

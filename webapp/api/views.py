@@ -21,11 +21,11 @@ from webapp.api.problems import ApiProblem, from_api_problem, from_http_exceptio
 from webapp.api.reads import sim_document, sim_documents_page
 from webapp.api.representation import event_json, summary_json, usage_json
 from webapp.api.writes import WRITE_ACTIONS, perform_write
+from webapp.errors import QueryError
 from webapp.extensions import csrf, limiter
 from webapp.fleet.services import get_fleet_summary, list_fleet_usage
+from webapp.onece.parsing import is_iccid
 from webapp.sims.services import (
-    ICCID,
-    QueryError,
     SimFilters,
     get_sim,
     list_sim_events,
@@ -74,7 +74,7 @@ def sims():
         cursor=request.args.get("cursor"),
     )
     # The SIMs are stored JSON texts; only the envelope is built here.
-    sims = ",".join(page.documents)
+    sims = ",".join(page.items)
     body = f'{{"data":[{sims}],"next_cursor":{json.dumps(page.next_cursor)}}}'
     return Response(body, mimetype="application/json")
 
@@ -82,7 +82,7 @@ def sims():
 @bp.get("/sims/<iccid>")
 def sim(iccid: str):
     """One SIM."""
-    sim = sim_document(iccid) if ICCID.fullmatch(iccid) else None
+    sim = sim_document(iccid) if is_iccid(iccid) else None
     if sim is None:
         raise ApiProblem(404, f"No SIM has the ICCID {iccid!r}.")
     return Response(sim, mimetype="application/json")
@@ -107,7 +107,7 @@ def sim_events(iccid: str):
         cursor=request.args.get("cursor"),
     )
     return json_response(
-        {"data": [event_json(event) for event in page.events], "next_cursor": page.next_cursor}
+        {"data": [event_json(event) for event in page.items], "next_cursor": page.next_cursor}
     )
 
 

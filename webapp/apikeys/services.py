@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from webapp.audit import record_audit
 from webapp.extensions import db, get_redis
 from webapp.models import ApiKey, User
+from webapp.models.apikey import API_KEY_SCOPES
 from webapp.models.base import utcnow
 
-SCOPES = ("read", "write")
 KEY_PREFIX = "sf"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # A random value replaced whenever a committed change may make a key unusable, so that
@@ -36,8 +36,8 @@ def create_api_key(
     name = name.strip()
     if not name or len(name) > 100:
         raise ValueError("The key needs a name of 1 to 100 characters.")
-    if scope not in SCOPES:
-        raise ValueError(f"The scope must be one of {', '.join(SCOPES)}.")
+    if scope not in API_KEY_SCOPES:
+        raise ValueError(f"The scope must be one of {', '.join(API_KEY_SCOPES)}.")
     if expires_days is not None and expires_days <= 0:
         raise ValueError("Expiry must be a positive number of days.")
     prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)

@@ -1,7 +1,6 @@
 """Bulk actions on SIMs: what a request means, its dry run, the job row and its results."""
 
 import math
-import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -12,10 +11,13 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from webapp.audit import record_audit
+from webapp.errors import QueryError
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobItem, Sim, User
 from webapp.onece import OnceClient, SimUpdate
-from webapp.sims.services import QueryError, SimFilters
+from webapp.onece.parsing import is_iccid
+from webapp.paging import Page
+from webapp.sims.services import SimFilters
 from webapp.tasks import enqueue
 
 # A sane ceiling: 1,000 bulk calls on 1NCE's API v1 (two minutes at its rate), 100,000 calls
@@ -28,7 +30,6 @@ SAMPLE_SIZE = 10
 RECENT_JOBS = 20
 RESULTS_PAGE = 100
 FILTER_PREFIX = "filter."
-ICCID = re.compile(r"[0-9]{10,22}")
 JOB_NAME = "worker.jobs.run_bulk_job"
 
 
@@ -164,7 +165,7 @@ def parse_bulk_request(form: Mapping[str, Any]) -> BulkRequest:
     iccids = tuple(dict.fromkeys(form.getlist("iccid")))
     if not iccids:
         raise BulkInvalid("iccid", "Select at least one SIM, or choose all SIMs matching the view.")
-    if not all(ICCID.fullmatch(iccid) for iccid in iccids):
+    if not all(is_iccid(iccid) for iccid in iccids):
         raise BulkInvalid("iccid", "A selected ICCID is malformed.")
     if len(iccids) > MAX_BULK_SIMS:
         raise BulkInvalid("iccid", f"Select at most {MAX_BULK_SIMS:,} SIMs.")
@@ -299,26 +300,18 @@ def get_bulk_job(*, job_id: int) -> BulkJob | None:
     return db.session.get(BulkJob, job_id)
 
 
-@dataclass(frozen=True)
-class Page:
-    """One keyset page of rows and the key to ask for the next one (None on the last)."""
-
-    rows: list
-    next_key: str | None
-
-
-def list_bulk_jobs(*, before: int | None = None, limit: int = RECENT_JOBS) -> Page:
+def list_bulk_jobs(*, before: int | None = None, limit: int = RECENT_JOBS) -> Page[BulkJob]:
     """Bulk jobs, newest first, older than job `before`."""
     query = sa.select(BulkJob).order_by(BulkJob.id.desc()).limit(limit + 1)
     if before is not None:
         query = query.where(BulkJob.id < before)
-    jobs = list(db.session.scalars(query))
-    return Page(jobs[:limit], str(jobs[limit - 1].id) if len(jobs) > limit else None)
+    # Plain keys, not encoded cursors: the pages' links have always carried them so.
+    return Page.from_rows(list(db.session.scalars(query)), limit, lambda job: str(job.id))
 
 
 def list_bulk_items(
     *, job_id: int, after: str | None = None, outcome: str | None = None, limit: int = RESULTS_PAGE
-) -> Page:
+) -> Page[BulkJobItem]:
     """A job's per-SIM results in ICCID order after `after`, optionally of one outcome."""
     query = (
         sa.select(BulkJobItem)
@@ -330,8 +323,7 @@ def list_bulk_items(
         query = query.where(BulkJobItem.iccid > after)
     if outcome:
         query = query.where(BulkJobItem.outcome == outcome)
-    items = list(db.session.scalars(query))
-    return Page(items[:limit], items[limit - 1].iccid if len(items) > limit else None)
+    return Page.from_rows(list(db.session.scalars(query)), limit, lambda item: item.iccid)
 
 
 def count_outcomes(*, job_id: int) -> dict[str, int]:

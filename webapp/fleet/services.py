@@ -7,10 +7,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import current_app
 
+from webapp.chart_ranges import CHART_RANGES, DEFAULT_CHART_RANGE
 from webapp.extensions import db
 from webapp.models import FleetUsageDay, Sim, SimEvent, SimUsagePeriod
+from webapp.models.sim import QUOTA_STATES
 
-LOW_STATE, EXHAUSTED_STATE = 1, 2
 ENDING_WITHIN_DAYS = 30
 SILENT_AFTER_DAYS = 3
 SUMMARY_MAX_AGE = timedelta(seconds=60)
@@ -50,8 +51,8 @@ def get_fleet_summary(*, now: datetime | None = None) -> FleetSummary:
     counts = db.session.execute(
         sa.select(
             sa.func.count().filter(Sim.online.is_(True)),
-            sa.func.count().filter(Sim.data_quota_state == LOW_STATE),
-            sa.func.count().filter(Sim.data_quota_state == EXHAUSTED_STATE),
+            sa.func.count().filter(Sim.data_quota_state == QUOTA_STATES["low"].id),
+            sa.func.count().filter(Sim.data_quota_state == QUOTA_STATES["exhausted"].id),
             sa.func.count().filter(ending),
             sa.func.count().filter(
                 Sim.status == "Enabled",
@@ -127,14 +128,6 @@ def list_fleet_usage(*, start: date, end: date) -> list[sa.Row]:
     return list(db.session.execute(query))
 
 
-# The dashboard's ranges: URL value -> (days, label). Top consumers and movers use the same.
-RANGES = {
-    "7d": (7, "7 days"),
-    "30d": (30, "30 days"),
-    "90d": (90, "90 days"),
-    "6m": (180, "6 months"),
-}
-DEFAULT_RANGE = "30d"
 RANKED = 10
 DAILY_TABLE_DAYS = 31  # longer ranges are tabled per week
 RECENT_EVENTS = 20
@@ -143,17 +136,17 @@ RECENT_ALERTS = 10
 
 def parse_range(value: str | None) -> str:
     """The dashboard range named in the URL, or the default one."""
-    return value if value in RANGES else DEFAULT_RANGE
+    return value if value in CHART_RANGES else DEFAULT_CHART_RANGE
 
 
 def get_usage_chart(*, range_key: str, today: date | None = None) -> dict:
     """The fleet's daily data (rx, tx) and SMS over the range, as uPlot-ready columns."""
     today = today or datetime.now(UTC).date()
-    days, label = RANGES[range_key]
-    rows = list_fleet_usage(start=today - timedelta(days=days - 1), end=today)
+    chart_range = CHART_RANGES[range_key]
+    rows = list_fleet_usage(start=today - timedelta(days=chart_range.days - 1), end=today)
     return {
         "range": range_key,
-        "label": label,
+        "label": chart_range.label,
         "days": [row.day.isoformat() for row in rows],
         "data_rx_mb": [float(row.data_rx_mb) for row in rows],
         "data_tx_mb": [float(row.data_tx_mb) for row in rows],
@@ -229,7 +222,7 @@ def _ranked(order: sa.ColumnElement, days: int) -> list[RankedSim]:
 
 def get_rankings(*, range_key: str) -> Rankings:
     """The SIMs with the most data in the range, and those whose data changed the most."""
-    days, _ = RANGES[range_key]
+    days = CHART_RANGES[range_key].days
     change = sa.func.abs(SimUsagePeriod.data_mb - SimUsagePeriod.previous_data_mb)
     top_consumers = _ranked(SimUsagePeriod.data_mb.desc(), days)
     return Rankings(

@@ -3,9 +3,9 @@
 from flask import jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from webapp.chart_ranges import CHART_RANGES
 from webapp.fleet import bp
 from webapp.fleet.services import (
-    RANGES,
     get_rankings,
     get_recent_fleet_summary,
     get_usage_chart,
@@ -26,7 +26,7 @@ def dashboard():
     range_key = parse_range(request.args.get("range"))
     chart = get_usage_chart(range_key=range_key)
     usage = {
-        "ranges": RANGES,
+        "ranges": CHART_RANGES,
         "range_key": range_key,
         "chart": chart,
         "usage_rows": list_usage_rows(chart=chart),

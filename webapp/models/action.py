@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
-from webapp.models.base import utcnow
+from webapp.models.base import check_one_of, utcnow
 
 ACTION_STATES = ("pending", "applied", "failed")
 
@@ -18,7 +18,7 @@ class SimAction(db.Model):
 
     __tablename__ = "sim_actions"
     __table_args__ = (
-        sa.CheckConstraint("state IN ('pending', 'applied', 'failed')", name="state_valid"),
+        check_one_of("state", ACTION_STATES, name="state_valid"),
         # The detail page lists a SIM's latest actions; pending ones are few and polled.
         sa.Index("ix_sim_actions_iccid_requested_at", "iccid", "requested_at"),
         sa.Index("ix_sim_actions_pending", "iccid", postgresql_where=sa.text("state = 'pending'")),

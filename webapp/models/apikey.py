@@ -6,12 +6,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
-from webapp.models.base import utcnow
+from webapp.models.base import check_one_of, utcnow
+
+API_KEY_SCOPES = ("read", "write")
 
 
 class ApiKey(db.Model):
     __tablename__ = "api_keys"
-    __table_args__ = (sa.CheckConstraint("scope IN ('read', 'write')", name="scope_valid"),)
+    __table_args__ = (check_one_of("scope", API_KEY_SCOPES, name="scope_valid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100))

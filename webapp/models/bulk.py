@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
-from webapp.models.base import utcnow
+from webapp.models.base import check_one_of, utcnow
 
 BULK_ACTIONS = ("enable", "disable", "label", "topup")
 JOB_STATES = ("queued", "running", "retrying", "done", "failed")
@@ -16,17 +16,13 @@ JOB_STATES = ("queued", "running", "retrying", "done", "failed")
 ITEM_OUTCOMES = ("sending", "accepted", "unchanged", "failed", "unknown")
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(value) for value in values)})"
-
-
 class BulkJob(db.Model):
     """A bulk action: who asked for what on which SIMs, and how far it got."""
 
     __tablename__ = "bulk_jobs"
     __table_args__ = (
-        sa.CheckConstraint(_one_of("action", BULK_ACTIONS), name="action_valid"),
-        sa.CheckConstraint(_one_of("state", JOB_STATES), name="state_valid"),
+        check_one_of("action", BULK_ACTIONS, name="action_valid"),
+        check_one_of("state", JOB_STATES, name="state_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,7 +62,7 @@ class BulkJobItem(db.Model):
     __tablename__ = "bulk_job_items"
     # No index on outcome: the primary key (job_id, iccid) serves every query, and an
     # outcome index tempted PostgreSQL's generic plans into scanning all pending items.
-    __table_args__ = (sa.CheckConstraint(_one_of("outcome", ITEM_OUTCOMES), name="outcome_valid"),)
+    __table_args__ = (check_one_of("outcome", ITEM_OUTCOMES, name="outcome_valid"),)
 
     job_id: Mapped[int] = mapped_column(
         sa.ForeignKey("bulk_jobs.id", ondelete="CASCADE"), primary_key=True

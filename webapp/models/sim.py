@@ -1,6 +1,7 @@
 """SIMs: the 1NCE inventory plus the latest quota and connectivity values, denormalised so
 that every filter of the inventory page is one indexed query."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -16,6 +17,28 @@ SORTABLE = (
     "online", "last_seen_at", "country", "operator", "label", "status", "data_remaining_mb",
     "avg_daily_mb_7d", "avg_daily_mb_30d", "usage_synced_at",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class QuotaState:
+    """A quota bucket: 1NCE's `quota_status.id`, kept in `sims.data_quota_state`."""
+
+    id: int
+    name: str  # in URLs, the API, the CSV export and CSS classes
+    label: str  # the state, on the SIM page
+    filter_label: str  # the bucket's bounds, in the inventory's filter
+
+
+# Migrations never import app code: sim_document() (migration f1a2b3c4d5e6) spells these in SQL.
+QUOTA_STATES = {
+    state.name: state
+    for state in (
+        QuotaState(0, "ok", "OK", "OK (20 % or more)"),
+        QuotaState(1, "low", "Low (under 20 % left)", "Below 20 %"),
+        QuotaState(2, "exhausted", "Used up", "Exhausted"),
+    )
+}
+QUOTA_STATES_BY_ID = {state.id: state for state in QUOTA_STATES.values()}
 
 
 class Sim(db.Model):
@@ -55,7 +78,7 @@ class Sim(db.Model):
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))
     activation_date: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     current_imsi: Mapped[str | None] = mapped_column(sa.String(20))
-    # The quota buckets of the inventory: 0 more than 20 % left, 1 less, 2 none.
+    # The quota buckets of the inventory (QUOTA_STATES): 20 % or more left, less, none.
     data_quota_state: Mapped[int | None] = mapped_column(sa.SmallInteger)
     sms_quota_state: Mapped[int | None] = mapped_column(sa.SmallInteger)
     # Latest quotas.

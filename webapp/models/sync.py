@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
-from webapp.models.base import utcnow
+from webapp.models.base import check_one_of, utcnow
 
 SYNC_KINDS = ("inventory", "usage", "quotas", "events", "connectivity")
 OUTCOMES = ("running", "success", "partial", "failed", "skipped")
@@ -15,13 +15,8 @@ OUTCOMES = ("running", "success", "partial", "failed", "skipped")
 class SyncRun(db.Model):
     __tablename__ = "sync_runs"
     __table_args__ = (
-        sa.CheckConstraint(
-            "kind IN ('inventory', 'usage', 'quotas', 'events', 'connectivity')", name="kind_valid"
-        ),
-        sa.CheckConstraint(
-            "outcome IN ('running', 'success', 'partial', 'failed', 'skipped')",
-            name="outcome_valid",
-        ),
+        check_one_of("kind", SYNC_KINDS, name="kind_valid"),
+        check_one_of("outcome", OUTCOMES, name="outcome_valid"),
         sa.Index("ix_sync_runs_kind_started_at", "kind", "started_at"),
     )
 

@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
-from webapp.models.base import utcnow
+from webapp.models.base import check_one_of, utcnow
 
 
 class Role(enum.StrEnum):
@@ -30,7 +30,7 @@ class Role(enum.StrEnum):
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        sa.CheckConstraint("role IN ('viewer', 'operator', 'admin')", name="role_valid"),
+        check_one_of("role", [role.value for role in Role], name="role_valid"),
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
     )
 

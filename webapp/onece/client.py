@@ -25,7 +25,7 @@ from webapp.onece.errors import (
 )
 from webapp.onece.metrics import REJECTED_RECORDS, UNEXPECTED_SHAPES
 from webapp.onece.pacing import RedisPacer
-from webapp.onece.parsing import RecordError, ShapeError, as_object
+from webapp.onece.parsing import RecordError, ShapeError, as_object, is_iccid
 from webapp.onece.records import (
     Connectivity,
     ConnectivityInfo,
@@ -539,7 +539,7 @@ def _digest(*parts: str) -> str:
 
 def _iccid(iccid: str) -> dict[str, str]:
     """Path parameters for one SIM; refuses anything that is not an ICCID."""
-    if not (isinstance(iccid, str) and iccid.isdigit() and 10 <= len(iccid) <= 22):
+    if not is_iccid(iccid):
         raise ValueError(f"not an ICCID: {iccid!r}")
     return {"iccid": iccid}
 

@@ -4,12 +4,15 @@ Each reader takes the JSON object and a key, returns None when the key is missin
 and raises RecordError naming the key when a value is present but cannot be understood.
 """
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+# 1NCE's ICCIDs have 19 or 20 digits and E.118 allows 22; the floor refuses only what cannot be one.
+ICCID_PATTERN = re.compile(r"[0-9]{10,22}")
 
 
 class RecordError(ValueError):
@@ -28,6 +31,11 @@ class ShapeError(RecordError):
             self.keys = ()
             found = f"a {type(body).__name__}"
         super().__init__(f"expected {expected}, got {found}")
+
+
+def is_iccid(value: object) -> bool:
+    """True for a string that can be an ICCID: 10 to 22 ASCII digits."""
+    return isinstance(value, str) and ICCID_PATTERN.fullmatch(value) is not None
 
 
 def require(value: T | None, key: str) -> T:

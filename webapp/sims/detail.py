@@ -7,6 +7,8 @@ from flask_login import current_user, login_required
 
 from webapp.audit import record_audit
 from webapp.auth.services import role_required
+from webapp.chart_ranges import CHART_RANGES
+from webapp.errors import QueryError
 from webapp.extensions import db
 from webapp.models import Role, Sim
 from webapp.onece import OnceError, get_client
@@ -22,13 +24,12 @@ from webapp.sims.actions import (
 )
 from webapp.sims.detail_services import (
     EVENTS_PAGE,
-    RANGE_LABELS,
     get_usage_series,
     parse_usage_range,
     refresh_connectivity,
 )
 from webapp.sims.diagnosis import diagnose
-from webapp.sims.services import QueryError, get_sim, list_sim_events
+from webapp.sims.services import get_sim, list_sim_events
 
 
 def _sim_or_404(iccid: str) -> Sim:
@@ -54,11 +55,11 @@ def _panels(sim: Sim) -> dict:
         "sim": sim,
         "usage_range": usage_range,
         "range_error": range_error,
-        "range_labels": RANGE_LABELS,
+        "ranges": CHART_RANGES,
         "usage": get_usage_series(iccid=sim.iccid, usage_range=usage_range),
         "events": events,
         # The diagnosis reads the same first page of events the timeline shows.
-        "diagnosis": diagnose(sim=sim, events=events.events, now=datetime.now(UTC)),
+        "diagnosis": diagnose(sim=sim, events=events.items, now=datetime.now(UTC)),
         "actions": list_recent_actions(iccid=sim.iccid),
         "form_actions": FORM_ACTIONS,
     }
@@ -98,7 +99,7 @@ def usage(iccid: str):
             sim=sim,
             usage_range=usage_range,
             range_error=range_error,
-            range_labels=RANGE_LABELS,
+            ranges=CHART_RANGES,
             usage=get_usage_series(iccid=sim.iccid, usage_range=usage_range),
         )
     )
@@ -164,7 +165,7 @@ def check_now(iccid: str):
         if error:
             flash(error, "error")
         return redirect_after_post(url_for("sims.detail", iccid=sim.iccid))
-    recent = list_sim_events(iccid=sim.iccid, limit=EVENTS_PAGE).events
+    recent = list_sim_events(iccid=sim.iccid, limit=EVENTS_PAGE).items
     diagnosis = diagnose(sim=sim, events=recent, now=datetime.now(UTC))
     return render_template(
         "sims/_sim_connectivity.html", sim=sim, diagnosis=diagnosis, check_error=error

@@ -4,16 +4,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from webapp.chart_ranges import CHART_RANGES, DEFAULT_CHART_RANGE
 from webapp.extensions import db
 from webapp.models import Sim
 from webapp.onece import OnceClient
 from webapp.sims.services import list_sim_usage, parse_date_range
 from webapp.sync.ingest import record_connectivity
 
-# The chart's range buttons: name -> number of days up to today.
-RANGES = {"7d": 7, "30d": 30, "90d": 90, "6m": 183}
-RANGE_LABELS = {"7d": "7 days", "30d": "30 days", "90d": "90 days", "6m": "6 months"}
-DEFAULT_RANGE = "30d"
 EVENTS_PAGE = 25
 
 
@@ -40,12 +37,16 @@ class UsageRange:
 def parse_usage_range(args: Mapping[str, str], *, today: date) -> UsageRange:
     """`range=7d|30d|90d|6m`, or `start`/`end` (QueryError when invalid); 30 days by default."""
     name = args.get("range")
-    if name in RANGES:
-        return UsageRange(name, today - timedelta(days=RANGES[name] - 1), today)
+    if name in CHART_RANGES:
+        return _named_range(name, today)
     if "start" in args or "end" in args:
         start, end = parse_date_range(args, today=today)
         return UsageRange(None, start, end)
-    return UsageRange(DEFAULT_RANGE, today - timedelta(days=RANGES[DEFAULT_RANGE] - 1), today)
+    return _named_range(DEFAULT_CHART_RANGE, today)
+
+
+def _named_range(name: str, today: date) -> UsageRange:
+    return UsageRange(name, today - timedelta(days=CHART_RANGES[name].days - 1), today)
 
 
 def get_usage_series(*, iccid: str, usage_range: UsageRange) -> dict:

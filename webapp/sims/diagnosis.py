@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from webapp.models import Sim, SimEvent
+from webapp.models.sim import QUOTA_STATES
 
 # 1NCE's simulator and real network mark a device as detached after about a day of silence.
 SILENT_AFTER = timedelta(hours=26)
@@ -18,7 +19,6 @@ RELEVANT_EVENTS = 6
 # Event types that say something about attachment, sessions, status or quota (lower case).
 RELEVANT_WORDS = ("location", "pdp", "status", "quota", "fail", "reject", "purge", "reset")
 FAILURE_WORDS = ("fail", "reject", "denied")
-EXHAUSTED_STATE = 2
 SEVERITY_ORDER = ("bad", "warn", "unknown", "ok")
 # Why 1NCE refused data, as its API v2 events say (`data_service_failure_cause`, or a
 # location update's `update_location_failure_reason`): a title and what to do.
@@ -165,7 +165,7 @@ def _traffic_limit(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Findi
 def _quota_exhausted(sim: Sim, events: Sequence[SimEvent], now: datetime) -> Finding | None:
     remaining = sim.data_remaining_mb
     used_up = remaining is not None and remaining <= Decimal(0)
-    if not used_up and sim.data_quota_state != EXHAUSTED_STATE:
+    if not used_up and sim.data_quota_state != QUOTA_STATES["exhausted"].id:
         return None
     evidence = [f"Data left: {_mb(remaining)}."]
     notice = _latest(events, "used up", "exhausted")

@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 
 from webapp.csvexport import stream_csv
 from webapp.models import Sim
+from webapp.models.sim import QUOTA_STATES_BY_ID
 from webapp.sims.inventory import SimOrder, data_left_percent, iter_inventory, runs_out_on
-from webapp.sims.services import QUOTA_STATE_NAMES, SimFilters
+from webapp.sims.services import SimFilters
 
 COLUMNS = (
     Sim.iccid, Sim.imsi, Sim.msisdn, Sim.imei, Sim.ip_address, Sim.label, Sim.status,
@@ -33,7 +34,7 @@ def _cells(row) -> tuple:
     return (
         row.iccid, row.imsi, row.msisdn, row.imei, row.ip_address, row.label, row.status,
         _yes_no(row.online), row.operator, row.country,
-        QUOTA_STATE_NAMES.get(row.data_quota_state), row.data_remaining_mb, row.data_total_mb,
+        _quota_state(row.data_quota_state), row.data_remaining_mb, row.data_total_mb,
         _percent(row), row.avg_daily_mb_7d, row.avg_daily_mb_30d, runs_out_on(row),
         _iso(row.data_expires_at), _iso(row.last_seen_at), _iso(row.usage_synced_at),
         _iso(row.quotas_synced_at),
@@ -42,6 +43,11 @@ def _cells(row) -> tuple:
 
 def _percent(row) -> int | None:
     return data_left_percent(row.data_remaining_mb, row.data_total_mb)
+
+
+def _quota_state(state_id: int | None) -> str | None:
+    state = QUOTA_STATES_BY_ID.get(state_id)
+    return state and state.name
 
 
 def _yes_no(value: bool | None) -> str | None:

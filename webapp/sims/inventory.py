@@ -9,15 +9,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from webapp.errors import QueryError
 from webapp.extensions import db
 from webapp.models import Sim
-from webapp.sims.services import (
-    VIEW_PARAMS,
-    QueryError,
-    SimFilters,
-    decode_cursor,
-    encode_cursor,
-)
+from webapp.paging import Page, decode_cursor, encode_cursor
+from webapp.sims.services import VIEW_PARAMS, SimFilters
 
 # Counting stops here: an exact count of a huge set costs a scan per keystroke.
 COUNT_CAP = 1_000
@@ -128,14 +124,6 @@ class SimOrder:
         return "desc" if self.descending else "asc"
 
 
-@dataclass(frozen=True)
-class InventoryPage:
-    """One keyset page of the inventory and the cursor of the next one (None on the last)."""
-
-    sims: list
-    next_cursor: str | None
-
-
 def view_args(args: Mapping[str, str]) -> dict[str, str]:
     """The arguments that define the current view (no cursor, no empty values), in URL order."""
     return {name: args[name] for name in VIEW_PARAMS if args.get(name)}
@@ -149,7 +137,7 @@ def list_inventory(
     cursor: str | None = None,
     columns: tuple | None = None,
     small: bool = False,
-) -> InventoryPage:
+) -> Page:
     """A page of SIMs in `order` after `cursor`, NULLs last in either direction.
 
     `small` says the filters match few SIMs (estimated): they are then read first and sorted,
@@ -176,13 +164,12 @@ def list_inventory(
             nulls = nulls.where(_after(sims.iccid, position[1], order))
         nulls = nulls.order_by(sims.iccid.desc() if order.descending else sims.iccid)
         rows += _fetch(nulls, limit + 1 - len(rows), columns)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = _encode(rows[-1], order, key) if more else None
-    return InventoryPage(sims=rows, next_cursor=next_cursor)
+    return Page.from_rows(rows, limit, lambda row: _encode(row, order, key))
 
 
-def _small_page(*, filters: SimFilters, order: SimOrder, key: SortKey, position, limit: int):
+def _small_page(
+    *, filters: SimFilters, order: SimOrder, key: SortKey, position, limit: int
+) -> Page:
     # One statement: the few matching SIMs are searched once, then sorted with NULLs last.
     matching = sa.select(Sim).where(*filters.conditions()).cte("matching")
     sims = aliased(Sim, matching.prefix_with("MATERIALIZED"))
@@ -203,8 +190,7 @@ def _small_page(*, filters: SimFilters, order: SimOrder, key: SortKey, position,
                 sa.or_(column.is_(None), here < there if order.descending else here > there)
             )
     rows = _fetch(query, limit + 1, None)
-    next_cursor = _encode(rows[limit - 1], order, key) if len(rows) > limit else None
-    return InventoryPage(sims=rows[:limit], next_cursor=next_cursor)
+    return Page.from_rows(rows, limit, lambda row: _encode(row, order, key))
 
 
 def iter_inventory(*, filters: SimFilters, order: SimOrder, columns: tuple) -> Iterator:
@@ -214,7 +200,7 @@ def iter_inventory(*, filters: SimFilters, order: SimOrder, columns: tuple) -> I
         page = list_inventory(
             filters=filters, order=order, limit=EXPORT_BATCH, cursor=cursor, columns=columns
         )
-        yield from page.sims
+        yield from page.items
         if page.next_cursor is None:
             return
         cursor = page.next_cursor

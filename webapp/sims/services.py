@@ -1,8 +1,5 @@
 """The SIM query service shared by the JSON API and the inventory page: filters and keyset pages."""
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,12 +7,13 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from webapp.errors import QueryError
 from webapp.extensions import db
 from webapp.models import Sim, SimEvent, UsageDay
+from webapp.models.sim import QUOTA_STATES
+from webapp.onece.parsing import is_iccid
+from webapp.paging import Page, decode_cursor, encode_cursor
 
-# The quota buckets of `sims.data_quota_state` by name.
-QUOTA_STATES = {"ok": 0, "low": 1, "exhausted": 2}
-QUOTA_STATE_NAMES = {value: name for name, value in QUOTA_STATES.items()}
 # What 1NCE's /status reports; BLOCKED exists on its API v2 only.
 CONNECTIVITY_STATES = ("online", "attached", "offline", "blocked")
 SEARCHED_COLUMNS = (Sim.iccid, Sim.imsi, Sim.msisdn, Sim.imei, Sim.ip_address, Sim.label)
@@ -28,7 +26,6 @@ DEFAULT_LIMIT = 100
 MAX_USAGE_DAYS = 731
 DEFAULT_USAGE_DAYS = 30
 MAX_TEXT_FILTER = 100
-ICCID = re.compile(r"[0-9]{1,22}")
 # "Not seen for": a number of hours or days, such as 24h or 7d.
 UNSEEN = re.compile(r"([1-9][0-9]{0,3})([hd])")
 # The query parameters that make up one view of the inventory (the cursor is a position in it).
@@ -36,15 +33,6 @@ VIEW_PARAMS = (
     "q", "status", "quota_state", "online", "connectivity", "country", "operator", "has_label",
     "unseen", "label", "sort", "dir",
 )  # fmt: skip
-
-
-class QueryError(ValueError):
-    """A filter, cursor or range is invalid; `field` names the parameter."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
 
 
 @dataclass(frozen=True)
@@ -102,7 +90,7 @@ class SimFilters:
         if self.status:
             conditions.append(Sim.status == self.status)
         if self.quota_state:
-            conditions.append(Sim.data_quota_state == QUOTA_STATES[self.quota_state])
+            conditions.append(Sim.data_quota_state == QUOTA_STATES[self.quota_state].id)
         if self.online is not None:
             conditions.append(Sim.online.is_(self.online))
         if self.connectivity:
@@ -123,14 +111,6 @@ class SimFilters:
         return conditions
 
 
-@dataclass(frozen=True)
-class EventPage:
-    """One keyset page of a SIM's events, newest first, and the cursor of the next page."""
-
-    events: list[SimEvent]
-    next_cursor: str | None
-
-
 def parse_limit(raw: str | None) -> int:
     """A page size from 1 to MAX_LIMIT (DEFAULT_LIMIT when absent)."""
     if raw is None:
@@ -140,29 +120,9 @@ def parse_limit(raw: str | None) -> int:
     return int(raw)
 
 
-def encode_cursor(position: dict) -> str:
-    """An opaque cursor for a keyset position."""
-    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode()
-
-
-def decode_cursor(raw: str | None, *keys: str) -> dict | None:
-    """The keyset position of a cursor made by encode_cursor, or QueryError if it is not one."""
-    if raw is None or raw == "":
-        return None
-    try:
-        position = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
-    except (ValueError, UnicodeError, binascii.Error):
-        raise QueryError("cursor", "is not a cursor this API returned") from None
-    if not isinstance(position, dict) or any(
-        not isinstance(position.get(k), str) or "\x00" in position[k] for k in keys
-    ):
-        raise QueryError("cursor", "is not a cursor this API returned")
-    return position
-
-
 def get_sim(*, iccid: str) -> Sim | None:
     """The SIM with this ICCID, or None (also for anything that cannot be an ICCID)."""
-    return db.session.get(Sim, iccid) if ICCID.fullmatch(iccid) else None
+    return db.session.get(Sim, iccid) if is_iccid(iccid) else None
 
 
 def parse_date_range(args: Mapping[str, str], *, today: date) -> tuple[date, date]:
@@ -196,7 +156,9 @@ def list_sim_usage(*, iccid: str, start: date, end: date) -> list[sa.Row]:
     return list(db.session.execute(query))
 
 
-def list_sim_events(*, iccid: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None):
+def list_sim_events(
+    *, iccid: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[SimEvent]:
     """A page of the SIM's events, newest first, and the cursor of the next page."""
     position = decode_cursor(cursor, "occurred_at", "event_key")
     query = (
@@ -214,16 +176,12 @@ def list_sim_events(*, iccid: str, limit: int = DEFAULT_LIMIT, cursor: str | Non
             sa.tuple_(SimEvent.occurred_at, SimEvent.event_key)
             < sa.tuple_(sa.literal(occurred_at), sa.literal(position["event_key"]))
         )
-    events = list(db.session.scalars(query))
-    more = len(events) > limit
-    events = events[:limit]
-    last = events[-1] if more else None
-    next_cursor = (
-        encode_cursor({"occurred_at": last.occurred_at.isoformat(), "event_key": last.event_key})
-        if last
-        else None
-    )
-    return EventPage(events=events, next_cursor=next_cursor)
+    return Page.from_rows(list(db.session.scalars(query)), limit, _event_cursor)
+
+
+def _event_cursor(event: SimEvent) -> str:
+    position = {"occurred_at": event.occurred_at.isoformat(), "event_key": event.event_key}
+    return encode_cursor(position)
 
 
 def _text(args: Mapping[str, str], name: str) -> str | None:

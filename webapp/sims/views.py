@@ -5,7 +5,9 @@ from urllib.parse import parse_qsl, urlencode
 from flask import abort, flash, request, url_for
 from flask_login import current_user, login_required
 
+from webapp.errors import QueryError
 from webapp.models import Sim
+from webapp.models.sim import QUOTA_STATES
 from webapp.pages import redirect_after_post, render_page, wants_partial
 from webapp.sims import bp
 from webapp.sims.export import export_inventory
@@ -27,7 +29,7 @@ from webapp.sims.saved_views import (
     list_saved_views,
     save_view,
 )
-from webapp.sims.services import QUOTA_STATE_NAMES, QueryError, SimFilters
+from webapp.sims.services import SimFilters
 
 
 @bp.get("")
@@ -38,7 +40,6 @@ def inventory():
     context = {
         "args": args,
         "view_args": args,
-        "quota_names": QUOTA_STATE_NAMES,
         "runs_out_on": runs_out_on,
         "data_left_percent": data_left_percent,
         "first_page": not request.args.get("cursor"),
@@ -48,6 +49,7 @@ def inventory():
         context |= {
             "saved_views": list_saved_views(user=current_user),
             "statuses": _pairs(list_choices(Sim.status), args.get("status")),
+            "quota_choices": [(state.name, state.filter_label) for state in QUOTA_STATES.values()],
             "countries": _pairs(list_choices(Sim.country), args.get("country")),
             "operators": _pairs(list_choices(Sim.operator), args.get("operator")),
         }
@@ -60,7 +62,7 @@ def inventory():
             filters=filters, order=order, cursor=request.args.get("cursor"), small=small
         )
         if context["first_page"] and page.next_cursor is None:
-            count = SimCount(len(page.sims), exact=True)  # the whole view is on this page
+            count = SimCount(len(page.items), exact=True)  # the whole view is on this page
         else:
             count = count_sims(filters=filters, estimate=estimate)
     except QueryError as error:

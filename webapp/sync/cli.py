@@ -8,23 +8,24 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from webapp.models.sync import SYNC_KINDS
 from webapp.onece import OnceError, client_from_config, get_client
 from webapp.sync.compare import Difference, compare_versions
 from webapp.sync.retention import enforce_retention
-from webapp.sync.services import KINDS, SyncBusy, run_now
+from webapp.sync.services import SyncBusy, run_now
 
 sync_cli = AppGroup("sync", help="Pull the fleet from 1NCE into the database.")
 once_cli = AppGroup("once", help="Look at the 1NCE Management API itself.")
 
 
 @sync_cli.command("run")
-@click.argument("kind", type=click.Choice([*KINDS, "all"]))
+@click.argument("kind", type=click.Choice([*SYNC_KINDS, "all"]))
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many SIMs per kind.")
 def run_command(kind: str, limit: int | None) -> None:
     """Run one sync kind (or all, inventory first) now; exit status 0 only on success."""
     client = get_client()
     failed = False
-    for each in KINDS if kind == "all" else (kind,):
+    for each in SYNC_KINDS if kind == "all" else (kind,):
         try:
             run = run_now(kind=each, client=client, limit=limit)
         except SyncBusy as exc:

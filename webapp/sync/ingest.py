@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import psycopg
 import sqlalchemy as sa
 
+from webapp.chart_ranges import CHART_RANGES
 from webapp.extensions import db
 from webapp.models.base import utcnow
 from webapp.onece import Connectivity, Event, Quota, Sim, UsageDay
@@ -484,8 +485,8 @@ def _last_seen(connectivity: Connectivity) -> datetime | None:
     return max(seen) if seen else None
 
 
-# The dashboard's periods (its 7 d, 30 d, 90 d and 6 month ranges), kept per SIM at ingest.
-USAGE_PERIOD_DAYS = (7, 30, 90, 180)
+# The charts' ranges, kept per SIM at ingest for the dashboard's rankings.
+USAGE_PERIOD_DAYS = tuple(chart_range.days for chart_range in CHART_RANGES.values())
 
 REFRESH_PERIODS_SQL = """
 INSERT INTO sim_usage_periods (iccid, period_days, through, data_mb, previous_data_mb)

@@ -6,8 +6,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from webapp.extensions import db
+from webapp.models.sync import SYNC_KINDS
 from webapp.sync.planner import SYNCED_AT, interval_minutes
-from webapp.sync.services import KINDS
 from webapp.tasks import QUEUES, get_queue
 
 
@@ -42,7 +42,7 @@ class SyncCollector(Collector):
             "SIMs whose data of a kind is older than twice the kind's interval.",
             labels=["kind"],
         )
-        intervals = {kind: interval_minutes(kind) for kind in KINDS if interval_minutes(kind)}
+        intervals = {kind: interval_minutes(kind) for kind in SYNC_KINDS if interval_minutes(kind)}
         counts = [
             f"count(*) FILTER (WHERE {SYNCED_AT.get(kind, 'inventory_synced_at')} IS NULL"
             f" OR {SYNCED_AT.get(kind, 'inventory_synced_at')}"

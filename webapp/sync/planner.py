@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from webapp.extensions import db
+from webapp.models.sim import QUOTA_STATES
 
 # Share of the 1NCE rate limit each per-SIM kind may use (inventory takes what it needs first).
 CALL_SHARES = {"usage": 0.35, "quotas": 0.3, "events": 0.15, "connectivity": 0.2}
@@ -39,6 +40,7 @@ def sim_budget(kind: str) -> int:
 def plan_sims(*, kind: str, account_id: int, limit: int) -> list[str]:
     """The ICCIDs to refresh for `kind`, most valuable first, at most `limit`."""
     synced_at = SYNCED_AT[kind]
+    low = QUOTA_STATES["low"].id  # "exhausted" has the next id: ">= low" takes both
     query = sa.text(
         f"""
         SELECT iccid FROM sims
@@ -48,7 +50,7 @@ def plan_sims(*, kind: str, account_id: int, limit: int) -> list[str]:
                 WHEN {synced_at} IS NULL THEN 0
                 WHEN changed_at > {synced_at} THEN 1
                 WHEN status = 'Disabled' THEN 5
-                WHEN data_quota_state >= 1 OR data_exhausted_on <= current_date + 30 THEN 2
+                WHEN data_quota_state >= {low} OR data_exhausted_on <= current_date + 30 THEN 2
                 WHEN online OR last_traffic_on >= current_date - 1
                      OR latest_event_at > now() - interval '1 day' THEN 3
                 ELSE 4

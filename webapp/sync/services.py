@@ -10,15 +10,14 @@ from flask import current_app
 from webapp.extensions import db
 from webapp.models import ProviderAccount, SyncRun
 from webapp.models.base import utcnow
+from webapp.models.sync import SYNC_KINDS
 from webapp.onece import OnceClient, OnceMalformedResponse, OnceNotFound
 from webapp.sync import ingest
 from webapp.sync.planner import chunked, interval_minutes, plan_sims, sim_budget
 from webapp.sync.runs import Tally, add_chunk, finish_run, run_lock, start_run
 
 log = logging.getLogger("simfleet.sync")
-PER_SIM_KINDS = ("usage", "quotas", "events", "connectivity")
 LATE_EVENT_MARGIN = timedelta(minutes=30)
-KINDS = ("inventory", *PER_SIM_KINDS)
 # 1NCE switches its Management API v1 off at the end of this day.
 V1_RETIREMENT = date(2026, 12, 31)
 
@@ -272,7 +271,7 @@ def get_api_version(*, today: date | None = None) -> dict:
 def get_freshness() -> list[dict]:
     """Per kind: the last run, the last successful run, and whether it is overdue."""
     rows = []
-    for kind in KINDS:
+    for kind in SYNC_KINDS:
         last = db.session.scalar(
             sa.select(SyncRun).where(SyncRun.kind == kind).order_by(SyncRun.id.desc()).limit(1)
         )

@@ -8,9 +8,10 @@ from webapp.audit import record_audit
 from webapp.auth.services import role_required
 from webapp.extensions import db, get_redis
 from webapp.models import Role, SyncRun
+from webapp.models.sync import SYNC_KINDS
 from webapp.pages import redirect_after_post, render_page
 from webapp.sync import bp
-from webapp.sync.services import KINDS, get_api_version, get_freshness
+from webapp.sync.services import get_api_version, get_freshness
 from webapp.tasks import ACTIVE_STATUSES, enqueue
 
 RECENT_RUNS = 20
@@ -23,7 +24,7 @@ def _sync_now_key(kind: str) -> str:
 def _sync_now_pending() -> bool:
     # A "sync now" waits in the queue before its run exists: the page polls meanwhile too,
     # so the run's progress shows up without a reload once a worker takes it.
-    jobs = Job.fetch_many([_sync_now_key(kind) for kind in KINDS], connection=get_redis())
+    jobs = Job.fetch_many([_sync_now_key(kind) for kind in SYNC_KINDS], connection=get_redis())
     return any(job is not None and job.get_status() in ACTIVE_STATUSES for job in jobs)
 
 
@@ -53,7 +54,7 @@ def index():
 @role_required(Role.OPERATOR)
 def sync_now(kind: str):
     """Queue a run of `kind` now (at most one queued per kind)."""
-    if kind not in KINDS:
+    if kind not in SYNC_KINDS:
         abort(404)
     enqueue("worker.jobs.sync_start", kind, dedupe_key=_sync_now_key(kind))
     record_audit("sync.start", target=kind)

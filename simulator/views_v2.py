@@ -8,8 +8,8 @@ have no route here, so they are not found either.
 
 from flask import Blueprint, Response, request
 
-from webapp.simulator import wire, wire_v2
-from webapp.simulator.common import (
+from simulator import wire, wire_v2
+from simulator.common import (
     API_PREFIX,
     ApiError,
     bool_param,
@@ -25,8 +25,8 @@ from webapp.simulator.common import (
     sms_request,
     usage_days,
 )
-from webapp.simulator.records import SimRecord
-from webapp.simulator.responses import empty, json_response
+from simulator.records import SimRecord
+from simulator.responses import empty, json_response
 
 api = Blueprint("management_api_v2", __name__, url_prefix=f"{API_PREFIX}/v2")
 

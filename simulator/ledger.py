@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from webapp.simulator.seeding import (
+from simulator.seeding import (
     DATA_PACKAGE,
     DAY,
     LIFETIME,

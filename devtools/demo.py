@@ -13,8 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from webapp import ROOT, devstack
+from devtools import devstack
 
+ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 WEB_ADDRESS = os.environ.get("DEMO_BIND", "127.0.0.1:8000")
 SIMULATOR_PORT = int(os.environ.get("DEMO_SIMULATOR_PORT", "8010"))
@@ -66,7 +67,7 @@ class Demo:
         # On v2 the simulator's v1 answers as retired, as 1NCE's will: a v1 call shows up.
         retired = ["--v1-retired"] if self.env.get("ONCE_API_VERSION", "v2") == "v2" else []
         self.start(
-            sys.executable, "-m", "flask", "--app", "wsgi", "simulator", "serve",
+            sys.executable, "-m", "simulator", "serve",
             "--port", str(SIMULATOR_PORT), "--sims", SIMULATOR_SIMS, "--seed", "1",
             "--client-id", client_id, "--client-secret", secret, "--rps", str(SIMULATOR_RPS),
             *retired, name=f"1NCE simulator with {SIMULATOR_SIMS} SIMs",

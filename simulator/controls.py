@@ -2,8 +2,8 @@
 
 from flask import Blueprint, Response, request
 
-from webapp.simulator.common import gateway
-from webapp.simulator.responses import json_response
+from simulator.common import gateway
+from simulator.responses import json_response
 
 control = Blueprint("simulator_control", __name__, url_prefix="/_sim")
 

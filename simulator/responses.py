@@ -5,7 +5,7 @@ import math
 
 from flask import Response, current_app, request
 
-from webapp.simulator import wire
+from simulator import wire
 
 JSON_TYPE = "application/json;charset=UTF-8"
 HTML_503 = """<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN" "http://www.w3.org/TR/html4/loose.dtd">

@@ -5,8 +5,8 @@ import time
 
 from flask import Flask, Response, request
 
-from webapp.simulator import controls, views, views_v2
-from webapp.simulator.common import (
+from simulator import controls, views, views_v2
+from simulator.common import (
     API_PREFIX,
     CATALOG_PREFIXES,
     EXPIRED_MESSAGE,
@@ -17,8 +17,8 @@ from webapp.simulator.common import (
     api_version,
     gateway,
 )
-from webapp.simulator.gateway import Gateway
-from webapp.simulator.responses import (
+from simulator.gateway import Gateway
+from simulator.responses import (
     empty,
     gateway_message,
     html_503,

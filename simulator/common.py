@@ -6,11 +6,11 @@ from datetime import date, timedelta
 
 from flask import Response, current_app, request
 
-from webapp.simulator.fleet import SIM_STATUSES, Fleet
-from webapp.simulator.gateway import Gateway
-from webapp.simulator.records import SimRecord, UsageDay
-from webapp.simulator.responses import gateway_message, json_response, paging_headers
-from webapp.simulator.seeding import HISTORY_DAYS
+from simulator.fleet import SIM_STATUSES, Fleet
+from simulator.gateway import Gateway
+from simulator.records import SimRecord, UsageDay
+from simulator.responses import gateway_message, json_response, paging_headers
+from simulator.seeding import HISTORY_DAYS
 
 API_PREFIX = "/management-api"
 TOKEN_PATH = f"{API_PREFIX}/oauth/token"

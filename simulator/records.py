@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from webapp.simulator.catalog import Network
+from simulator.catalog import Network
 
 MEGABYTE = Decimal(1_000_000)
 

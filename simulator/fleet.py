@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from webapp.simulator import activity, identity
-from webapp.simulator.ledger import Change, Ledger, QuotaState, replay, usage_before_epoch
-from webapp.simulator.records import (
+from simulator import activity, identity
+from simulator.ledger import Change, Ledger, QuotaState, replay, usage_before_epoch
+from simulator.records import (
     Connectivity,
     Event,
     Order,
@@ -22,7 +22,7 @@ from webapp.simulator.records import (
     UsageDay,
     megabytes,
 )
-from webapp.simulator.seeding import (
+from simulator.seeding import (
     DAY,
     HISTORY_DAYS,
     ORDER_BATCH,

@@ -3,8 +3,8 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from webapp.simulator.catalog import Network
-from webapp.simulator.records import (
+from simulator.catalog import Network
+from simulator.records import (
     Connectivity,
     Event,
     Order,

@@ -10,10 +10,10 @@ quota) and uses five timestamp styles: `…000+0000` (activation), `…000Z` (SM
 from datetime import datetime
 from decimal import Decimal
 
-from webapp.simulator import identity, wire
-from webapp.simulator.activity import REJECTED
-from webapp.simulator.catalog import Network
-from webapp.simulator.records import (
+from simulator import identity, wire
+from simulator.activity import REJECTED
+from simulator.catalog import Network
+from simulator.records import (
     Connectivity,
     Event,
     Quota,

@@ -1,15 +1,21 @@
-"""`flask simulator serve`: run the local 1NCE API."""
+"""`python -m simulator serve`: run the local 1NCE API on its own.
+
+A standalone command rather than a `flask --app wsgi` one, so that the simulator needs no
+Simfleet settings (database, Redis, secrets) and the app never imports it.
+"""
 
 import click
-from flask.cli import AppGroup
 
-from webapp.simulator import create_simulator_app
-from webapp.simulator.server import make_simulator_server
-
-simulator_cli = AppGroup("simulator", help="Run the local 1NCE Management API simulator.")
+from simulator import create_simulator_app
+from simulator.server import make_simulator_server
 
 
-@simulator_cli.command("serve", with_appcontext=False)
+@click.group(help="Run the local 1NCE Management API simulator.")
+def cli() -> None:
+    """The simulator's commands."""
+
+
+@cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=8010, show_default=True, type=int, help="Port to listen on.")
 @click.option("--sims", default=1000, show_default=True, type=click.IntRange(min=0))
@@ -59,3 +65,7 @@ def serve(
         pass
     finally:
         server.server_close()
+
+
+if __name__ == "__main__":
+    cli(prog_name="python -m simulator")

@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
-from webapp.simulator import identity
-from webapp.simulator.catalog import AWKWARD_LABELS, LABEL_SITES, LABEL_THINGS, NETWORKS
+from simulator import identity
+from simulator.catalog import AWKWARD_LABELS, LABEL_SITES, LABEL_THINGS, NETWORKS
 
 DAY = timedelta(days=1)
 DAY_SECONDS = 86_400

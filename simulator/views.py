@@ -2,9 +2,9 @@
 
 from flask import Blueprint, Response, request
 
-from webapp.simulator import wire
-from webapp.simulator.catalog import LIMIT_OPTIONS, PRODUCTS
-from webapp.simulator.common import (
+from simulator import wire
+from simulator.catalog import LIMIT_OPTIONS, PRODUCTS
+from simulator.common import (
     API_PREFIX,
     ApiError,
     ExpiredSim,
@@ -23,7 +23,7 @@ from webapp.simulator.common import (
     sms_request,
     usage_days,
 )
-from webapp.simulator.responses import (
+from simulator.responses import (
     empty,
     gateway_message,
     json_response,

@@ -1,9 +1,12 @@
-"""A faithful local 1NCE Management API, v2 and v1 (demo mode and tests).
+"""A faithful local 1NCE Management API, v2 and v1 (demo mode, tests and benchmarks).
+
+It stands apart from the production package (it imports nothing of the app), needs no
+Simfleet settings and runs with `python -m simulator serve` (see docs/simulator.md).
 
 `create_simulator_app()` is a WSGI app of its own serving one simulated account under
 `/management-api`, through both API versions:
 
-- **v2** (`/v2/sims...`, webapp/simulator/views_v2.py) as the v2 spec describes it (see
+- **v2** (`/v2/sims...`, simulator/views_v2.py) as the v2 spec describes it (see
   /work/shared/reference/1nce-api-v2.md): the v2 error body
   `{"error_code": 1000, "error_token": "NotFound", ...}` (404 for any unknown ICCID, 400,
   409 for expired SIMs), nested events as a plain array with stable integer ids, `per_page`
@@ -11,7 +14,7 @@
   `data_traffic_limit_state`, `pdp_contexts` arrays, quotas whose volume can be negative and
   whose status ids differ from the SIM's, five timestamp styles. Daily usage is an
   assumption (v1's parameters and `{"stats": [...]}` body; 1NCE has not published it).
-- **v1** (`/v1/...`, webapp/simulator/views.py) in the recorded wire format (see
+- **v1** (`/v1/...`, simulator/views.py) in the recorded wire format (see
   /work/shared/reference/1nce-api.md), quirks included: the token endpoint answers errors
   with HTTP 400 and camelCase keys; other 401s are Spring Boot bodies with the internal
   `/internal-global-api` path; unset `label`/`imei` keys are left out; usage volumes are
@@ -34,10 +37,10 @@ from datetime import datetime
 
 from flask import Flask
 
-from webapp.simulator.common import Settings
-from webapp.simulator.fleet import Fleet
-from webapp.simulator.gateway import Gateway
-from webapp.simulator.hooks import register
+from simulator.common import Settings
+from simulator.fleet import Fleet
+from simulator.gateway import Gateway
+from simulator.hooks import register
 
 __all__ = ["Fleet", "create_simulator_app"]
 

@@ -5,11 +5,11 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from webapp.simulator import identity
-from webapp.simulator.catalog import MO_PAYLOADS, NETWORKS, Network
-from webapp.simulator.ledger import Ledger
-from webapp.simulator.records import Connectivity, Event, Session, SmsMessage
-from webapp.simulator.seeding import DAY, SimSeed, day_plan
+from simulator import identity
+from simulator.catalog import MO_PAYLOADS, NETWORKS, Network
+from simulator.ledger import Ledger
+from simulator.records import Connectivity, Event, Session, SmsMessage
+from simulator.seeding import DAY, SimSeed, day_plan
 
 EVENT_RETENTION = timedelta(days=7)  # 1NCE keeps events and SMS for 7 days
 OFFLINE_AFTER = timedelta(hours=26)  # no registration for longer than this: detached

@@ -1,6 +1,6 @@
 """Load a realistic fleet straight into a Simfleet database with set-based SQL.
 
-    python -m bench.generate_fleet --database-url URL --sims 100000 --days 180
+    python -m devtools.generate_fleet --database-url URL --sims 100000 --days 180
 
 The database must be migrated. Every SIM gets a profile from a stable hash of its number
 (idle, steady, bursty, near its quota, exhausted, offline, disabled), and everything else
