@@ -24,12 +24,11 @@ from bench.common import (
     simulator_stats,
 )
 from webapp import create_app
-from webapp.auth.services import create_user
+from webapp.admin.services import create_user
 from webapp.bulk.runner import run_bulk_job
 from webapp.bulk.services import BulkRequest, create_bulk_job, preview_bulk
-from webapp.extensions import db
+from webapp.extensions import db, get_client
 from webapp.models import BulkJob, Role
-from webapp.onece import get_client
 from webapp.sync.services import run_now
 
 # The call that carries the changes: a bulk call of up to 100 SIMs on v1, a PUT per SIM on v2.

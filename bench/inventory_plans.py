@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.sims.inventory import SORT_KEYS, SimOrder, count_sims, list_inventory
-from webapp.sims.services import SimFilters
+from webapp.inventory.services import SORT_KEYS, SimOrder, count_sims, list_inventory
+from webapp.sim_queries import SimFilters
 
 FILTERS = (
     {},

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from bench.common import ROOT, app_env, empty_redis, migrated_app, parser
 from devtools import devstack
 from devtools.generate_fleet import load_fleet
-from webapp.auth.services import create_user
+from webapp.admin.services import create_user
 from webapp.extensions import db
 from webapp.models import Role
 

@@ -15,7 +15,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from devtools import devstack
 from webapp import create_app
-from webapp.auth.services import create_user
+from webapp.admin.services import create_user
 from webapp.extensions import db
 from webapp.models import ProviderAccount, Role, Sim
 from webapp.timeseries import timescaledb_loadable

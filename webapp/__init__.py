@@ -70,11 +70,22 @@ def register_blueprints(app: Flask) -> None:
     from webapp.auth import bp as auth_bp
     from webapp.bulk import bp as bulk_bp
     from webapp.fleet import bp as fleet_bp
+    from webapp.inventory import bp as inventory_bp
     from webapp.ops import bp as ops_bp
-    from webapp.sims import bp as sims_bp
+    from webapp.sim_detail import bp as sim_detail_bp
     from webapp.sync import bp as sync_bp
 
-    blueprints = (auth_bp, fleet_bp, sims_bp, bulk_bp, alerts_bp, sync_bp, admin_bp, ops_bp)
+    blueprints = (
+        auth_bp,
+        fleet_bp,
+        inventory_bp,
+        sim_detail_bp,
+        bulk_bp,
+        alerts_bp,
+        sync_bp,
+        admin_bp,
+        ops_bp,
+    )
     for blueprint in (*blueprints, api_bp, api_docs_bp):
         app.register_blueprint(blueprint)
 
@@ -104,7 +115,8 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask --app wsgi ...` command groups."""
-    from webapp.cli import apikeys_cli, users_cli
+    from webapp.admin.cli import users_cli
+    from webapp.apikeys.cli import apikeys_cli
     from webapp.sync.cli import once_cli, sync_cli
 
     for group in (users_cli, apikeys_cli, sync_cli, once_cli):

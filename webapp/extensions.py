@@ -1,6 +1,8 @@
 """Extension instances, created unbound and attached to an app in `create_app`."""
 
 import select
+from collections.abc import Mapping
+from typing import Any
 
 import redis
 import sqlalchemy as sa
@@ -14,6 +16,8 @@ from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from webapp.onece import OnceClient, OnceNotConfigured
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -74,3 +78,29 @@ redis_connection = RedisConnection()
 def get_redis() -> redis.Redis:
     """The current app's Redis client."""
     return current_app.extensions["redis"]
+
+
+def get_client() -> OnceClient:
+    """The current app's 1NCE client, built from its config on first use in this process."""
+    extensions = current_app.extensions
+    client = extensions.get("onece")
+    if client is None:
+        # A race here builds two clients and keeps one; both share the same Redis state.
+        client = extensions.setdefault("onece", client_from_config(current_app.config))
+    return client
+
+
+def client_from_config(config: Mapping[str, Any]) -> OnceClient:
+    """A new client from app settings (ONCE_*), e.g. one per API version to compare them."""
+    if not config.get("ONCE_CLIENT_ID") or not config.get("ONCE_CLIENT_SECRET"):
+        raise OnceNotConfigured("ONCE_CLIENT_ID and ONCE_CLIENT_SECRET are not set")
+    return OnceClient(
+        base_url=config["ONCE_API_URL"],
+        client_id=config["ONCE_CLIENT_ID"],
+        client_secret=config["ONCE_CLIENT_SECRET"],
+        api_version=config["ONCE_API_VERSION"],
+        redis=get_redis(),
+        max_rps=config["ONCE_MAX_RPS"],
+        connect_timeout=config["ONCE_CONNECT_TIMEOUT"],
+        read_timeout=config["ONCE_READ_TIMEOUT"],
+    )

@@ -5,10 +5,9 @@ import logging
 from rq import get_current_job
 
 from webapp.bulk import runner as bulk
-from webapp.extensions import db
-from webapp.onece import get_client
+from webapp.extensions import db, get_client
 from webapp.ops.services import record_heartbeat
-from webapp.sims.actions import settle_action
+from webapp.sim_detail.actions import settle_action
 from webapp.sync import services as sync
 from webapp.sync.ingest import refresh_usage_periods as refresh_periods
 from webapp.sync.retention import enforce_retention as drop_expired

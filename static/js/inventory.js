@@ -1,5 +1,5 @@
 // The SIM inventory page: clean URLs for the filter form and "select all on this page".
-// Loaded only by templates/sims/page.html; no inline scripts (CSP).
+// Loaded only by templates/inventory/page.html; no inline scripts (CSP).
 (function () {
   "use strict";
 

@@ -32,7 +32,7 @@ from tests.chromium import launch_chromium
 from tests.conftest import PASSWORD, TEST_DATABASE, app_settings
 from tests.fixtures_simulator import LiveSimulator, start_simulator
 from webapp import create_app
-from webapp.auth.services import create_user
+from webapp.admin.services import create_user
 from webapp.extensions import db
 from webapp.models import Role
 from webapp.tasks import enqueue

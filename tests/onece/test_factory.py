@@ -3,7 +3,8 @@
 import pytest
 
 from webapp import create_app
-from webapp.onece import OnceClient, OnceNotConfigured, get_client
+from webapp.extensions import get_client
+from webapp.onece import OnceClient, OnceNotConfigured
 
 
 def make_app(redis_url: str, **settings):

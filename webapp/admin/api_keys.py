@@ -5,8 +5,13 @@ from flask_login import current_user
 
 from webapp.admin import bp
 from webapp.admin.forms import ApiKeyCreateForm
-from webapp.admin.services import api_key_creators, get_api_key
-from webapp.apikeys.services import create_api_key, list_api_keys, revoke_api_key
+from webapp.apikeys.services import (
+    api_key_creators,
+    create_api_key,
+    get_api_key,
+    list_api_keys,
+    revoke_api_key,
+)
 from webapp.extensions import db
 from webapp.models.base import utcnow
 from webapp.pages import redirect_after_post, render_page

@@ -6,13 +6,13 @@ from typing import Any
 from flask import render_template, request
 
 from webapp.admin import bp
-from webapp.admin.services import (
+from webapp.audit.services import (
     AuditFilters,
     iter_audit_rows,
     list_audit_actions,
     list_audit_events,
+    record_audit,
 )
-from webapp.audit import record_audit
 from webapp.csvexport import stream_csv
 from webapp.errors import QueryError
 from webapp.extensions import db

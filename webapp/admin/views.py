@@ -5,7 +5,8 @@ from flask_login import current_user
 
 from webapp.admin import bp
 from webapp.admin.forms import ROLE_CHOICES, UserCreateForm, UserUpdateForm
-from webapp.auth.services import UserError, create_user, list_users, role_required, update_user
+from webapp.admin.services import UserError, create_user, list_users, update_user
+from webapp.auth.services import role_required
 from webapp.extensions import db
 from webapp.models import Role, User
 from webapp.pages import redirect_after_post, render_page

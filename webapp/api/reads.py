@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from webapp.extensions import db
 from webapp.models import Sim, SimDocument
 from webapp.paging import Page, decode_cursor, encode_cursor
-from webapp.sims.services import SimFilters
+from webapp.sim_queries import SimFilters
 
 # A SIM as the API shows it is built by PostgreSQL when the SIM is written, not when it is
 # read: `sim_document(sims)` in migration e8a1c3d5f7b9 defines its fields (the OpenAPI schema

@@ -25,7 +25,7 @@ from webapp.errors import QueryError
 from webapp.extensions import csrf, limiter
 from webapp.fleet.services import get_fleet_summary, list_fleet_usage
 from webapp.onece.parsing import is_iccid
-from webapp.sims.services import (
+from webapp.sim_queries import (
     SimFilters,
     get_sim,
     list_sim_events,

@@ -1,4 +1,4 @@
-"""Write routes: the JSON API's adapter to the SIM action service (webapp.sims.actions).
+"""Write routes: the JSON API's adapter to the SIM action service (webapp.sim_detail.actions).
 
 1NCE applies writes asynchronously, so the API calls the client in the request and answers
 202 with the change it asked for; a job confirms it later (the detail page shows the state).
@@ -8,7 +8,13 @@ from webapp.api.auth import ApiCaller
 from webapp.api.problems import ApiProblem, from_once_error
 from webapp.api.representation import moment
 from webapp.models import Sim
-from webapp.sims.actions import ACTIONS, ActionFailed, ActionInvalid, ActionSpec, perform_action
+from webapp.sim_detail.actions import (
+    ACTIONS,
+    ActionFailed,
+    ActionInvalid,
+    ActionSpec,
+    perform_action,
+)
 
 WRITE_ACTIONS = ACTIONS
 

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -85,6 +86,20 @@ def find_api_key(presented: str) -> sa.Row | None:
 def list_api_keys() -> list[ApiKey]:
     """Every key, newest first (revoked and expired ones included)."""
     return list(db.session.scalars(sa.select(ApiKey).order_by(ApiKey.created_at.desc())))
+
+
+def api_key_creators(keys: Iterable[ApiKey]) -> dict[int, str]:
+    """The email of each key's creator by user id (keys made on the command line have none)."""
+    ids = {key.created_by_id for key in keys if key.created_by_id is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(sa.select(User.id, User.email).where(User.id.in_(ids)))
+    return dict(rows.all())
+
+
+def get_api_key(*, prefix: str) -> ApiKey | None:
+    """The API key with this prefix (revoked and expired ones too), or None."""
+    return db.session.scalar(sa.select(ApiKey).where(ApiKey.prefix == prefix))
 
 
 def revoke_api_key(*, prefix: str, actor: User | None = None) -> ApiKey | None:

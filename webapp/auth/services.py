@@ -1,4 +1,4 @@
-"""Users, password hashing, sessions and role checks."""
+"""Sign-in: password hashing, sessions and role checks."""
 
 from collections.abc import Callable
 from datetime import timedelta
@@ -11,7 +11,6 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask import Flask, abort, current_app, flash, session
 from flask_login import current_user, logout_user
 
-from webapp.audit import record_audit
 from webapp.extensions import db, login_manager
 from webapp.models import Role, User
 from webapp.models.base import utcnow
@@ -19,11 +18,6 @@ from webapp.models.base import utcnow
 password_hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown email as slow as for a known one.
 _DUMMY_HASH = password_hasher.hash("not-a-real-password")
-MIN_PASSWORD_LENGTH = 10
-
-
-class UserError(ValueError):
-    """A user could not be created or changed; the message is safe to show."""
 
 
 def configure_login(app: Flask) -> None:
@@ -79,43 +73,6 @@ def authenticate(*, email: str, password: str) -> User | None:
     if password_hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
-
-
-def create_user(*, email: str, password: str, role: Role, actor: User | None = None) -> User:
-    """Create a user, or raise UserError saying what is wrong with the input."""
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 254:
-        raise UserError("Enter a valid email address.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
-    if db.session.scalar(sa.select(User.id).where(User.email == email)):
-        raise UserError(f"A user with the email {email} already exists.")
-    user = User(email=email, password_hash=hash_password(password), role=Role(role).value)
-    db.session.add(user)
-    db.session.flush()
-    record_audit("user.create", actor=actor, target=email, details={"role": user.role})
-    return user
-
-
-def update_user(*, user: User, actor: User, role: Role | None = None, active: bool | None = None):
-    """Change a user's role or active flag; an admin cannot lock themselves out."""
-    if user.id == actor.id and (active is False or (role and role != Role.ADMIN)):
-        raise UserError("You cannot deactivate yourself or remove your own admin role.")
-    changes = {}
-    if role is not None and role.value != user.role:
-        changes["role"] = [user.role, role.value]
-        user.role = role.value
-    if active is not None and active != user.active:
-        changes["active"] = [user.active, active]
-        user.active = active
-    if changes:
-        record_audit("user.update", actor=actor, target=user.email, details=changes)
-    return user
-
-
-def list_users() -> list[User]:
-    """Every user, by email."""
-    return list(db.session.scalars(sa.select(User).order_by(User.email)))
 
 
 def is_safe_next(target: str | None) -> bool:

@@ -11,13 +11,11 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from webapp.audit import record_audit
-from webapp.errors import QueryError
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobItem, Sim, User
 from webapp.onece import OnceClient, SimUpdate
-from webapp.onece.parsing import is_iccid
 from webapp.paging import Page
-from webapp.sims.services import SimFilters
+from webapp.sim_queries import SimFilters
 from webapp.tasks import enqueue
 
 # A sane ceiling: 1,000 bulk calls on 1NCE's API v1 (two minutes at its rate), 100,000 calls
@@ -33,13 +31,8 @@ FILTER_PREFIX = "filter."
 JOB_NAME = "worker.jobs.run_bulk_job"
 
 
-class BulkInvalid(ValueError):
-    """A bulk request cannot be carried out as given; `field` names the form field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
+class BulkJobNotResumable(ValueError):
+    """Only a failed job can be queued again; the message says so."""
 
 
 def _set_status(status: str) -> Callable[[OnceClient, list[str], dict], str | None]:
@@ -135,41 +128,6 @@ class BulkRequest:
             return [*fields, ("scope", "selected"), *(("iccid", i) for i in self.iccids)]
         view = ((FILTER_PREFIX + key, value) for key, value in (self.view_args or {}).items())
         return [*fields, ("scope", "all"), *view]
-
-
-def parse_bulk_request(form: Mapping[str, Any]) -> BulkRequest:
-    """Read the bulk bar's (or the preview's) form; BulkInvalid names the first bad field."""
-    action = form.get("action", "")
-    if action not in ACTIONS:
-        raise BulkInvalid("action", "Choose an action.")
-    values = {}
-    if action == "label":
-        label = (form.get("new_label") or "").strip()
-        if not label or len(label) > MAX_LABEL or "\x00" in label:
-            raise BulkInvalid("new_label", f"Give a label of 1 to {MAX_LABEL} characters.")
-        values = {"label": label}
-    scope = form.get("scope", "selected")
-    if scope == "all":
-        view_args = {
-            key.removeprefix(FILTER_PREFIX): value
-            for key, value in form.items()
-            if key.startswith(FILTER_PREFIX) and value != ""
-        }
-        try:
-            SimFilters.from_args(view_args)
-        except QueryError as exc:
-            raise BulkInvalid(exc.field, f"The view's filter {exc.field} {exc.message}.") from None
-        return BulkRequest(action, values, view_args=view_args)
-    if scope != "selected":
-        raise BulkInvalid("scope", "Choose the selected SIMs or all SIMs matching the view.")
-    iccids = tuple(dict.fromkeys(form.getlist("iccid")))
-    if not iccids:
-        raise BulkInvalid("iccid", "Select at least one SIM, or choose all SIMs matching the view.")
-    if not all(is_iccid(iccid) for iccid in iccids):
-        raise BulkInvalid("iccid", "A selected ICCID is malformed.")
-    if len(iccids) > MAX_BULK_SIMS:
-        raise BulkInvalid("iccid", f"Select at most {MAX_BULK_SIMS:,} SIMs.")
-    return BulkRequest(action, values, iccids=iccids)
 
 
 def selection_conditions(selection: Mapping[str, Any]) -> list[sa.ColumnElement[bool]]:
@@ -286,7 +244,7 @@ def _job_by_key(request_key: str | None) -> BulkJob | None:
 def resume_bulk_job(*, job: BulkJob, user: User) -> BulkJob:
     """Queue a failed job again; it sends only what no earlier attempt has sent."""
     if job.state != "failed":
-        raise BulkInvalid("state", "Only a failed job can be resumed.")
+        raise BulkJobNotResumable("Only a failed job can be resumed.")
     job.state, job.error, job.finished_at = "queued", None, None
     record_audit("bulk.resume", actor=user, target=f"bulk job {job.id}")
     db.session.commit()

@@ -5,17 +5,17 @@ from flask_login import current_user
 
 from webapp.auth.services import role_required
 from webapp.bulk import bp
+from webapp.bulk.forms import BulkInvalid, parse_bulk_request
 from webapp.bulk.services import (
     ACTIONS,
     MAX_BULK_SIMS,
-    BulkInvalid,
+    BulkJobNotResumable,
     count_outcomes,
     create_bulk_job,
     get_bulk_job,
     list_bulk_items,
     list_bulk_jobs,
     new_request_key,
-    parse_bulk_request,
     preview_bulk,
     resume_bulk_job,
 )
@@ -98,6 +98,6 @@ def resume(job_id: int):
     found = get_bulk_job(job_id=job_id) or abort(404)
     try:
         resume_bulk_job(job=found, user=current_user._get_current_object())
-    except BulkInvalid as exc:
-        flash(exc.message, "error")
+    except BulkJobNotResumable as exc:
+        flash(str(exc), "error")
     return redirect_after_post(url_for("bulk.job", job_id=job_id))

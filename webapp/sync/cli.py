@@ -8,8 +8,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from webapp.extensions import client_from_config, get_client
 from webapp.models.sync import SYNC_KINDS
-from webapp.onece import OnceError, client_from_config, get_client
+from webapp.onece import OnceError
 from webapp.sync.compare import Difference, compare_versions
 from webapp.sync.retention import enforce_retention
 from webapp.sync.services import SyncBusy, run_now

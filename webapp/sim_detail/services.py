@@ -1,0 +1,80 @@
+"""Queries and 1NCE calls of the SIM detail page: usage ranges, events, live connectivity."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from webapp.chart_ranges import CHART_RANGES, DEFAULT_CHART_RANGE
+from webapp.extensions import db
+from webapp.models import Sim
+from webapp.onece import OnceClient
+from webapp.sim_queries import list_sim_usage, parse_date_range
+from webapp.sync.ingest import record_connectivity
+
+EVENTS_PAGE = 25
+
+
+@dataclass(frozen=True)
+class UsageRange:
+    """The days the chart shows: a named range (7d, 30d, ...) or a custom one (name None)."""
+
+    name: str | None
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        """How many days the range spans."""
+        return (self.end - self.start).days + 1
+
+    def query(self) -> dict[str, str]:
+        """The URL arguments that select this range again."""
+        if self.name:
+            return {"range": self.name}
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def parse_usage_range(args: Mapping[str, str], *, today: date) -> UsageRange:
+    """`range=7d|30d|90d|6m`, or `start`/`end` (QueryError when invalid); 30 days by default."""
+    name = args.get("range")
+    if name in CHART_RANGES:
+        return _named_range(name, today)
+    if "start" in args or "end" in args:
+        start, end = parse_date_range(args, today=today)
+        return UsageRange(None, start, end)
+    return _named_range(DEFAULT_CHART_RANGE, today)
+
+
+def _named_range(name: str, today: date) -> UsageRange:
+    return UsageRange(name, today - timedelta(days=CHART_RANGES[name].days - 1), today)
+
+
+def get_usage_series(*, iccid: str, usage_range: UsageRange) -> dict:
+    """The chart's columns (one value per day, MB as floats for plotting) and their totals."""
+    rows = list_sim_usage(iccid=iccid, start=usage_range.start, end=usage_range.end)
+    columns = {
+        "days": [row.day.isoformat() for row in rows],
+        "data_rx_mb": [round(float(row.data_rx_mb), 3) for row in rows],
+        "data_tx_mb": [round(float(row.data_tx_mb), 3) for row in rows],
+        "sms_mo": [row.sms_mo for row in rows],
+        "sms_mt": [row.sms_mt for row in rows],
+    }
+    totals = {name: sum(values) for name, values in columns.items() if name != "days"}
+    totals["data_rx_mb"] = round(totals["data_rx_mb"], 3)
+    totals["data_tx_mb"] = round(totals["data_tx_mb"], 3)
+    return {
+        "iccid": iccid,
+        "start": usage_range.start.isoformat(),
+        "end": usage_range.end.isoformat(),
+        **columns,
+        "totals": totals,
+    }
+
+
+def refresh_connectivity(*, sim: Sim, client: OnceClient) -> Sim:
+    """Read the SIM's live connectivity from 1NCE and store it as the sync would."""
+    connectivity = client.get_connectivity(sim.iccid)
+    record_connectivity(states=[(sim.iccid, connectivity)])
+    db.session.commit()
+    db.session.refresh(sim)
+    return sim

@@ -1,0 +1,203 @@
+"""One SIM: identity, quotas, usage chart, events, connectivity, diagnosis and actions."""
+
+from datetime import UTC, datetime
+
+from flask import abort, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from webapp.audit import record_audit
+from webapp.auth.services import role_required
+from webapp.chart_ranges import CHART_RANGES
+from webapp.errors import QueryError
+from webapp.extensions import db, get_client
+from webapp.models import Role, Sim
+from webapp.onece import OnceError
+from webapp.pages import redirect_after_post, render_page, wants_partial
+from webapp.sim_detail import bp
+from webapp.sim_detail.actions import ActionFailed, list_recent_actions, perform_action
+from webapp.sim_detail.diagnosis import diagnose
+from webapp.sim_detail.forms import FORM_ACTIONS, ActionFormInvalid, parse_action_form
+from webapp.sim_detail.services import (
+    EVENTS_PAGE,
+    get_usage_series,
+    parse_usage_range,
+    refresh_connectivity,
+)
+from webapp.sim_queries import get_sim, list_sim_events
+
+
+def _sim_or_404(iccid: str) -> Sim:
+    sim = get_sim(iccid=iccid)
+    if sim is None:
+        abort(404)
+    return sim
+
+
+def _usage_range():
+    """The requested range, or the default one and why the requested one was refused."""
+    try:
+        return parse_usage_range(request.args, today=datetime.now(UTC).date()), None
+    except QueryError as exc:
+        return parse_usage_range({}, today=datetime.now(UTC).date()), exc.message
+
+
+def _panels(sim: Sim) -> dict:
+    """What every panel of the page needs; a fixed number of bounded queries."""
+    usage_range, range_error = _usage_range()
+    events = list_sim_events(iccid=sim.iccid, limit=EVENTS_PAGE)
+    return {
+        "sim": sim,
+        "usage_range": usage_range,
+        "range_error": range_error,
+        "ranges": CHART_RANGES,
+        "usage": get_usage_series(iccid=sim.iccid, usage_range=usage_range),
+        "events": events,
+        # The diagnosis reads the same first page of events the timeline shows.
+        "diagnosis": diagnose(sim=sim, events=events.items, now=datetime.now(UTC)),
+        "actions": list_recent_actions(iccid=sim.iccid),
+        "form_actions": FORM_ACTIONS,
+    }
+
+
+@bp.get("/<iccid>")
+@login_required
+def index(iccid: str):
+    """Everything Simfleet knows about one SIM."""
+    sim = _sim_or_404(iccid)
+    return render_page("sim_detail/page.html", "sim_detail/_panels.html", **_panels(sim))
+
+
+@bp.get("/<iccid>/usage.json")
+@login_required
+def usage_json(iccid: str):
+    """Daily data (rx/tx) and SMS (MO/MT) of a range, for the chart."""
+    sim = _sim_or_404(iccid)
+    try:
+        usage_range = parse_usage_range(request.args, today=datetime.now(UTC).date())
+    except QueryError as exc:
+        return jsonify(error=exc.message, field=exc.field), 400
+    return jsonify(get_usage_series(iccid=sim.iccid, usage_range=usage_range))
+
+
+@bp.get("/<iccid>/usage")
+@login_required
+def usage(iccid: str):
+    """The usage panel for another range (HTMX); a plain request gets the whole page."""
+    sim = _sim_or_404(iccid)
+    if not wants_partial():
+        return redirect(url_for("sim_detail.index", iccid=sim.iccid, **request.args))
+    usage_range, range_error = _usage_range()
+    response = make_response(
+        render_template(
+            "sim_detail/_usage.html",
+            sim=sim,
+            usage_range=usage_range,
+            range_error=range_error,
+            ranges=CHART_RANGES,
+            usage=get_usage_series(iccid=sim.iccid, usage_range=usage_range),
+        )
+    )
+    # The address bar shows the page's URL for this range, so reload and back work.
+    page_url = url_for("sim_detail.index", iccid=sim.iccid, **usage_range.query())
+    response.headers["HX-Push-Url"] = page_url
+    return response
+
+
+@bp.get("/<iccid>/events")
+@login_required
+def events(iccid: str):
+    """The next rows of the events timeline, after `cursor` (infinite scroll)."""
+    sim = _sim_or_404(iccid)
+    try:
+        page = list_sim_events(
+            iccid=sim.iccid, limit=EVENTS_PAGE, cursor=request.args.get("cursor")
+        )
+    except QueryError:
+        abort(400)
+    return render_template("sim_detail/_event_rows.html", sim=sim, events=page)
+
+
+@bp.get("/<iccid>/summary")
+@login_required
+def summary(iccid: str):
+    """Identity and quota panels, re-fetched when a pending change settles."""
+    sim = _sim_or_404(iccid)
+    return render_template("sim_detail/_summary.html", sim=sim, form_actions=FORM_ACTIONS)
+
+
+@bp.get("/<iccid>/actions")
+@login_required
+def actions(iccid: str):
+    """Recent and pending changes; the fragment polls itself while one is pending."""
+    sim = _sim_or_404(iccid)
+    recent = list_recent_actions(iccid=sim.iccid)
+    response = make_response(render_template("sim_detail/_pending.html", sim=sim, actions=recent))
+    if request.args.get("polling") and not any(a.state == "pending" for a in recent):
+        # The change just settled: the identity panel reloads to show what 1NCE applied.
+        response.headers["HX-Trigger"] = "sim-settled"
+    return response
+
+
+@bp.post("/<iccid>/check")
+@role_required(Role.OPERATOR)
+def check_now(iccid: str):
+    """Fetch the live connectivity from 1NCE and show it with a fresh diagnosis."""
+    sim = _sim_or_404(iccid)
+    try:
+        refresh_connectivity(sim=sim, client=get_client())
+        error = None
+    except OnceError as exc:
+        db.session.rollback()
+        error = f"1NCE did not answer the status request: {exc.message}"
+    record_audit(
+        "sim.check_connectivity",
+        target=sim.iccid,
+        details={"outcome": "failed" if error else "ok"} | ({"error": error} if error else {}),
+    )
+    db.session.commit()
+    if not wants_partial():
+        if error:
+            flash(error, "error")
+        return redirect_after_post(url_for("sim_detail.index", iccid=sim.iccid))
+    recent = list_sim_events(iccid=sim.iccid, limit=EVENTS_PAGE).items
+    diagnosis = diagnose(sim=sim, events=recent, now=datetime.now(UTC))
+    return render_template(
+        "sim_detail/_connectivity.html", sim=sim, diagnosis=diagnosis, check_error=error
+    )
+
+
+@bp.post("/<iccid>/actions/<name>")
+@role_required(Role.OPERATOR)
+def act(iccid: str, name: str):
+    """Confirm, then perform, one action on the SIM through 1NCE."""
+    sim = _sim_or_404(iccid)
+    if name not in FORM_ACTIONS:
+        abort(404)
+    try:
+        action = parse_action_form(name, request.form)
+    except ActionFormInvalid as exc:
+        return _confirmation(sim, name, None, exc.message, 422)
+    if request.form.get("confirmed") != "yes":
+        return _confirmation(sim, name, action, None, 200)
+    try:
+        row, _ = perform_action(
+            sim=sim,
+            spec=action.spec,
+            values=action.values,
+            actor=current_user._get_current_object(),
+            actor_label=current_user.email,
+            audit_action=f"sim.{name}",
+            reason=action.reason,
+        )
+    except ActionFailed as exc:
+        flash(f"{action.title} failed: 1NCE answered {exc.error.message}", "error")
+    else:
+        message = "pending until 1NCE applies it" if row.state == "pending" else "done"
+        flash(f"{action.title} requested: {message}.", "success")
+    return redirect_after_post(url_for("sim_detail.index", iccid=sim.iccid))
+
+
+def _confirmation(sim: Sim, name: str, action, error: str | None, status: int):
+    context = {"sim": sim, "name": name, "action": action, "error": error, "form": request.form}
+    context |= {"title": FORM_ACTIONS[name][0], "form_actions": FORM_ACTIONS, "confirm": True}
+    return render_page("sim_detail/page.html", "sim_detail/_confirm.html", status, **context)

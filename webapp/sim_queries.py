@@ -1,0 +1,236 @@
+"""SIM rules shared by the inventory, the SIM page, bulk actions and the JSON API.
+
+The inventory's filters, one SIM by ICCID, its daily usage and its events in keyset pages.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from webapp.errors import QueryError
+from webapp.extensions import db
+from webapp.models import Sim, SimEvent, UsageDay
+from webapp.models.sim import QUOTA_STATES
+from webapp.onece.parsing import is_iccid
+from webapp.paging import Page, decode_cursor, encode_cursor
+
+# What 1NCE's /status reports; BLOCKED exists on its API v2 only.
+CONNECTIVITY_STATES = ("online", "attached", "offline", "blocked")
+SEARCHED_COLUMNS = (Sim.iccid, Sim.imsi, Sim.msisdn, Sim.imei, Sim.ip_address, Sim.label)
+# The identifiers are digits and IP addresses hex digits, dots and colons: text that cannot
+# occur in a column is not searched there (each trigram index scan costs, even finding nothing).
+DIGITS = re.compile(r"[0-9]+")
+IP_TEXT = re.compile(r"[0-9a-fA-F.:]+")
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+MAX_USAGE_DAYS = 731
+DEFAULT_USAGE_DAYS = 30
+MAX_TEXT_FILTER = 100
+# "Not seen for": a number of hours or days, such as 24h or 7d.
+UNSEEN = re.compile(r"([1-9][0-9]{0,3})([hd])")
+# The query parameters that make up one view of the inventory (the cursor is a position in it).
+VIEW_PARAMS = (
+    "q", "status", "quota_state", "online", "connectivity", "country", "operator", "has_label",
+    "unseen", "label", "sort", "dir",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SimFilters:
+    """What the inventory is narrowed to; every field None means the whole fleet."""
+
+    q: str | None = None
+    status: str | None = None
+    quota_state: str | None = None
+    online: bool | None = None
+    connectivity: str | None = None
+    label: str | None = None
+    country: str | None = None
+    operator: str | None = None
+    has_label: bool | None = None
+    unseen: str | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> "SimFilters":
+        """Parse request arguments; raise QueryError naming the first bad one."""
+        quota_state = args.get("quota_state") or None
+        if quota_state is not None and quota_state not in QUOTA_STATES:
+            raise QueryError("quota_state", f"must be one of {', '.join(QUOTA_STATES)}")
+        connectivity = args.get("connectivity") or None
+        if connectivity is not None and connectivity not in CONNECTIVITY_STATES:
+            raise QueryError("connectivity", f"must be one of {', '.join(CONNECTIVITY_STATES)}")
+        unseen = args.get("unseen") or None
+        if unseen is not None and not UNSEEN.fullmatch(unseen):
+            raise QueryError("unseen", "must be a number of hours or days, such as 24h or 7d")
+        return cls(
+            q=_text(args, "q"),
+            status=_text(args, "status"),
+            quota_state=quota_state,
+            online=_boolean(args, "online"),
+            connectivity=connectivity,
+            label=_text(args, "label"),
+            country=_text(args, "country"),
+            operator=_text(args, "operator"),
+            has_label=_boolean(args, "has_label"),
+            unseen=unseen,
+        )
+
+    @property
+    def narrowed(self) -> bool:
+        """True when any filter is set (the view is not the whole fleet)."""
+        return any(value is not None for value in vars(self).values())
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        """The WHERE conditions these filters stand for."""
+        conditions = [Sim.removed_at.is_(None)]
+        if self.q:
+            pattern = _contains(self.q)
+            columns = _searchable_columns(self.q)
+            conditions.append(sa.or_(*(c.ilike(pattern, escape="\\") for c in columns)))
+        if self.status:
+            conditions.append(Sim.status == self.status)
+        if self.quota_state:
+            conditions.append(Sim.data_quota_state == QUOTA_STATES[self.quota_state].id)
+        if self.online is not None:
+            conditions.append(Sim.online.is_(self.online))
+        if self.connectivity:
+            conditions.append(Sim.connectivity_status == self.connectivity.upper())
+        if self.label:
+            conditions.append(Sim.label.ilike(_contains(self.label), escape="\\"))
+        if self.country:
+            conditions.append(Sim.country == self.country)
+        if self.operator:
+            conditions.append(Sim.operator == self.operator)
+        if self.has_label is not None:
+            labelled = sa.func.coalesce(Sim.label, "") != ""
+            conditions.append(labelled if self.has_label else sa.not_(labelled))
+        if self.unseen:
+            # Against the database's clock, so that a compiled query stays right as time passes.
+            since = sa.func.now() - _unseen_delta(self.unseen)
+            conditions.append(sa.or_(Sim.last_seen_at.is_(None), Sim.last_seen_at < since))
+        return conditions
+
+
+def parse_limit(raw: str | None) -> int:
+    """A page size from 1 to MAX_LIMIT (DEFAULT_LIMIT when absent)."""
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise QueryError("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+def get_sim(*, iccid: str) -> Sim | None:
+    """The SIM with this ICCID, or None (also for anything that cannot be an ICCID)."""
+    return db.session.get(Sim, iccid) if is_iccid(iccid) else None
+
+
+def parse_date_range(args: Mapping[str, str], *, today: date) -> tuple[date, date]:
+    """`start` and `end` (inclusive, ISO dates); the last 30 days by default, at most 2 years."""
+    end = _date(args, "end") or today
+    start = _date(args, "start") or end - timedelta(days=DEFAULT_USAGE_DAYS - 1)
+    if start > end:
+        raise QueryError("start", "must not be after end")
+    if (end - start).days + 1 > MAX_USAGE_DAYS:
+        raise QueryError("start", f"the range may span at most {MAX_USAGE_DAYS} days")
+    return start, end
+
+
+def list_sim_usage(*, iccid: str, start: date, end: date) -> list[sa.Row]:
+    """One row per day from `start` to `end`, oldest first; days without usage are zeros."""
+    days = sa.select(
+        sa.func.generate_series(start, end, sa.text("interval '1 day'")).cast(sa.Date).label("day")
+    ).subquery()
+    query = (
+        sa.select(
+            days.c.day,
+            sa.func.coalesce(UsageDay.data_rx_mb, 0).label("data_rx_mb"),
+            sa.func.coalesce(UsageDay.data_tx_mb, 0).label("data_tx_mb"),
+            sa.func.coalesce(UsageDay.sms_mo, 0).label("sms_mo"),
+            sa.func.coalesce(UsageDay.sms_mt, 0).label("sms_mt"),
+        )
+        .select_from(days)
+        .outerjoin(UsageDay, sa.and_(UsageDay.iccid == iccid, UsageDay.day == days.c.day))
+        .order_by(days.c.day)
+    )
+    return list(db.session.execute(query))
+
+
+def list_sim_events(
+    *, iccid: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[SimEvent]:
+    """A page of the SIM's events, newest first, and the cursor of the next page."""
+    position = decode_cursor(cursor, "occurred_at", "event_key")
+    query = (
+        sa.select(SimEvent)
+        .where(SimEvent.iccid == iccid)
+        .order_by(SimEvent.occurred_at.desc(), SimEvent.event_key.desc())
+        .limit(limit + 1)
+    )
+    if position:
+        try:
+            occurred_at = datetime.fromisoformat(position["occurred_at"])
+        except ValueError:
+            raise QueryError("cursor", "is not a cursor this API returned") from None
+        query = query.where(
+            sa.tuple_(SimEvent.occurred_at, SimEvent.event_key)
+            < sa.tuple_(sa.literal(occurred_at), sa.literal(position["event_key"]))
+        )
+    return Page.from_rows(list(db.session.scalars(query)), limit, _event_cursor)
+
+
+def _event_cursor(event: SimEvent) -> str:
+    position = {"occurred_at": event.occurred_at.isoformat(), "event_key": event.event_key}
+    return encode_cursor(position)
+
+
+def _text(args: Mapping[str, str], name: str) -> str | None:
+    value = (args.get(name) or "").strip()
+    if len(value) > MAX_TEXT_FILTER or "\x00" in value:
+        raise QueryError(name, f"must be text of at most {MAX_TEXT_FILTER} characters")
+    return value or None
+
+
+def _boolean(args: Mapping[str, str], name: str) -> bool | None:
+    value = args.get(name)
+    if value is None or value == "":
+        return None
+    if value not in ("true", "false"):
+        raise QueryError(name, "must be true or false")
+    return value == "true"
+
+
+def _unseen_delta(unseen: str) -> timedelta:
+    number, unit = UNSEEN.fullmatch(unseen).groups()
+    return timedelta(hours=int(number)) if unit == "h" else timedelta(days=int(number))
+
+
+def _date(args: Mapping[str, str], name: str) -> date | None:
+    value = args.get(name)
+    if value is None:
+        return None
+    try:
+        parsed = date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise QueryError(name, "must be a date as YYYY-MM-DD")
+    return parsed
+
+
+def _searchable_columns(text: str) -> list[sa.ColumnElement]:
+    """The SEARCHED_COLUMNS whose values could contain `text`."""
+    if DIGITS.fullmatch(text):
+        return list(SEARCHED_COLUMNS)
+    if IP_TEXT.fullmatch(text):
+        return [Sim.ip_address, Sim.label]
+    return [Sim.label]
+
+
+def _contains(text: str) -> str:
+    """An ILIKE pattern matching `text` anywhere, with its wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
