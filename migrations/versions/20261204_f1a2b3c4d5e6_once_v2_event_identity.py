@@ -22,43 +22,7 @@ EVENT_KEY = """
                                              details)::text))
 """
 
-# sim_document() of e8a1c3d5f7b9 plus data_quota.lifetime_mb and
-# connectivity.data_limit_reached.
-SIM_DOCUMENT = """
-CREATE OR REPLACE FUNCTION sim_document(s sims) RETURNS text LANGUAGE sql STABLE AS $$
-SELECT json_build_object(
-    'iccid', s.iccid, 'imsi', s.imsi, 'msisdn', s.msisdn, 'imei', nullif(s.imei, ''),
-    'imei_lock', s.imei_lock, 'status', s.status, 'label', nullif(s.label, ''),
-    'ip_address', s.ip_address, 'activation_date', s.activation_date,
-    'data_quota', json_build_object(
-        'remaining_mb', trim_scale(s.data_remaining_mb),
-        'total_mb', trim_scale(s.data_total_mb),
-        'lifetime_mb', trim_scale(s.data_lifetime_mb),
-        'expiry_date', s.data_expires_at,
-        'state', CASE s.data_quota_state WHEN 0 THEN 'ok' WHEN 1 THEN 'low'
-                                         WHEN 2 THEN 'exhausted' END),
-    'sms_quota', json_build_object(
-        'remaining', s.sms_remaining, 'total', s.sms_total, 'expiry_date', s.sms_expires_at,
-        'state', CASE s.sms_quota_state WHEN 0 THEN 'ok' WHEN 1 THEN 'low'
-                                        WHEN 2 THEN 'exhausted' END),
-    'connectivity', json_build_object(
-        'status', s.connectivity_status, 'online', s.online, 'last_seen_at', s.last_seen_at,
-        'operator', s.operator, 'country', s.country, 'rat', s.rat,
-        'data_limit_reached', s.data_limit_reached),
-    'forecast', json_build_object(
-        'data_exhausted_on', s.data_exhausted_on,
-        'avg_daily_mb_7d', trim_scale(s.avg_daily_mb_7d),
-        'avg_daily_mb_30d', trim_scale(s.avg_daily_mb_30d),
-        'last_traffic_on', s.last_traffic_on),
-    'synced_at', json_build_object(
-        'inventory', s.inventory_synced_at, 'usage', s.usage_synced_at,
-        'quotas', s.quotas_synced_at, 'events', s.events_synced_at,
-        'connectivity', s.connectivity_synced_at),
-    'removed_at', s.removed_at
-)::text
-$$
-"""
-
+# sim_document() as e8a1c3d5f7b9 left it (restored by the downgrade)...
 OLD_SIM_DOCUMENT = """
 CREATE OR REPLACE FUNCTION sim_document(s sims) RETURNS text LANGUAGE sql STABLE AS $$
 SELECT json_build_object(
@@ -91,6 +55,14 @@ SELECT json_build_object(
 )::text
 $$
 """
+
+# ...and with data_quota.lifetime_mb and connectivity.data_limit_reached added.
+SIM_DOCUMENT = OLD_SIM_DOCUMENT.replace(
+    "'total_mb', trim_scale(s.data_total_mb),",
+    "'total_mb', trim_scale(s.data_total_mb),"
+    " 'lifetime_mb', trim_scale(s.data_lifetime_mb),",
+).replace("'rat', s.rat)", "'rat', s.rat, 'data_limit_reached', s.data_limit_reached)")
+assert SIM_DOCUMENT.count("'lifetime_mb'") == SIM_DOCUMENT.count("'data_limit_reached'") == 1
 
 
 def rewrite_documents():

@@ -142,3 +142,9 @@ def test_a_session_after_the_refusal_clears_it():
     refused.details = {"failure_cause": "IMEI_LOCK_BREACHED"}
     events = [event("Create PDP Context", 1), refused]
     assert not verdict(sim(), events).startswith("1NCE refused data")
+
+
+def test_a_blocked_sim_is_not_also_called_unblocked_and_silent():
+    silent = sim(connectivity_status="BLOCKED", last_seen_at=NOW - timedelta(days=6))
+    titles = [f.title for f in diagnose(sim=silent, events=[], now=NOW).findings]
+    assert titles == ["1NCE blocks the SIM on the network"]

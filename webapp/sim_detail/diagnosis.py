@@ -93,7 +93,8 @@ def diagnose(*, sim: Sim, events: Sequence[SimEvent], now: datetime) -> Diagnosi
     """Explain in plain language whether and why the SIM cannot use data; events newest first."""
     relevant = tuple(e for e in events if _relevant(e))[:RELEVANT_EVENTS]
     findings = [finding for rule in RULES if (finding := rule(sim, relevant, now))]
-    if not any(f.severity == "ok" for f in findings):
+    # Silence explains a SIM only when nothing blocks it (and nothing shows it online).
+    if not any(f.severity in ("ok", "bad") for f in findings):
         findings.append(_attachment(sim, relevant, now))
     findings.sort(key=lambda f: SEVERITY_ORDER.index(f.severity))
     return Diagnosis(findings=tuple(findings), events=relevant)
