@@ -30,14 +30,14 @@ from bench.common import (
     scratch_database,
 )
 from webapp.extensions import db
-from webapp.onece import UsageDay
+from webapp.one_nce import UsageRecord
 from webapp.sync import ingest
 from webapp.sync.services import get_account
 from webapp.timeseries import create_hypertable, is_hypertable
 
 TARGET_RATIO = 0.5
 COLUMNS = ("iccid", "day", "data_rx_mb", "data_tx_mb", "sms_mo", "sms_mt")
-Rows = list[tuple[str, UsageDay]]
+Rows = list[tuple[str, UsageRecord]]
 
 
 def usage_rows(*, sims: int, days: int, seed: int = 1) -> Rows:
@@ -50,7 +50,7 @@ def usage_rows(*, sims: int, days: int, seed: int = 1) -> Rows:
         for offset in range(days):
             rx, tx = (Decimal(rng.randrange(40_000_000)).scaleb(-6) for _ in range(2))
             mo, mt = rng.randrange(5), rng.randrange(5)
-            day = UsageDay(first + timedelta(days=offset), rx + tx, rx, tx, mo + mt, mo, mt)
+            day = UsageRecord(first + timedelta(days=offset), rx + tx, rx, tx, mo + mt, mo, mt)
             rows.append((iccid, day))
     return rows
 

@@ -29,7 +29,7 @@ from bench.common import (
 )
 from webapp.extensions import db, get_redis
 from webapp.models import SyncRun
-from webapp.onece.pacing import RedisPacer
+from webapp.one_nce.pacing import RedisPacer
 
 TARGET_RATIO = 1.1
 

@@ -12,7 +12,7 @@ from werkzeug.serving import BaseWSGIServer
 
 from simulator import create_simulator_app
 from simulator.server import make_simulator_server
-from webapp.onece import OnceClient, RetryPolicy
+from webapp.one_nce import OneNceClient, RetryPolicy
 
 
 @dataclass
@@ -47,9 +47,9 @@ class LiveSimulator:
             "ONCE_MAX_RPS": max_rps,
         }
 
-    def quick_client(self, *, redis: Any, max_rps: float, retries: int = 2) -> OnceClient:
+    def quick_client(self, *, redis: Any, max_rps: float, retries: int = 2) -> OneNceClient:
         """A client like the app's, with short retries to keep tests quick."""
-        return OnceClient(
+        return OneNceClient(
             base_url=self.url,
             client_id=self.client_id,
             client_secret=self.client_secret,

@@ -17,7 +17,7 @@ from htmx_flask import Htmx
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from webapp.onece import OnceClient, OnceNotConfigured
+from webapp.one_nce import OneNceClient, OneNceNotConfigured
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -80,21 +80,21 @@ def get_redis() -> redis.Redis:
     return current_app.extensions["redis"]
 
 
-def get_client() -> OnceClient:
+def get_client() -> OneNceClient:
     """The current app's 1NCE client, built from its config on first use in this process."""
     extensions = current_app.extensions
-    client = extensions.get("onece")
+    client = extensions.get("one_nce")
     if client is None:
         # A race here builds two clients and keeps one; both share the same Redis state.
-        client = extensions.setdefault("onece", client_from_config(current_app.config))
+        client = extensions.setdefault("one_nce", client_from_config(current_app.config))
     return client
 
 
-def client_from_config(config: Mapping[str, Any]) -> OnceClient:
+def client_from_config(config: Mapping[str, Any]) -> OneNceClient:
     """A new client from app settings (ONCE_*), e.g. one per API version to compare them."""
     if not config.get("ONCE_CLIENT_ID") or not config.get("ONCE_CLIENT_SECRET"):
-        raise OnceNotConfigured("ONCE_CLIENT_ID and ONCE_CLIENT_SECRET are not set")
-    return OnceClient(
+        raise OneNceNotConfigured("ONCE_CLIENT_ID and ONCE_CLIENT_SECRET are not set")
+    return OneNceClient(
         base_url=config["ONCE_API_URL"],
         client_id=config["ONCE_CLIENT_ID"],
         client_secret=config["ONCE_CLIENT_SECRET"],

@@ -14,7 +14,7 @@ from webapp.errors import QueryError
 from webapp.extensions import db
 from webapp.models import Sim, SimEvent, UsageDay
 from webapp.models.sim import QUOTA_STATES
-from webapp.onece.parsing import is_iccid
+from webapp.one_nce.parsing import is_iccid
 from webapp.paging import Page, decode_cursor, encode_cursor
 
 # What 1NCE's /status reports; BLOCKED exists on its API v2 only.

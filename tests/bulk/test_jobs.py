@@ -10,7 +10,7 @@ from webapp.bulk.runner import run_bulk_job
 from webapp.bulk.services import BulkRequest, create_bulk_job
 from webapp.extensions import db
 from webapp.models import AuditEvent, BulkJob, BulkJobItem
-from webapp.onece import OnceUnavailable
+from webapp.one_nce import OneNceUnavailable
 from webapp.tasks import get_queue
 from worker import jobs
 
@@ -191,7 +191,7 @@ def test_an_outage_leaves_the_job_retrying_and_the_retry_finishes_it(
     drain_queues()
     row = job_row(job.id)
     assert (row.state, row.total, row.done) == ("retrying", len(usable), 0)
-    assert "OnceUnavailable" in row.error and "503" in row.error
+    assert "OneNceUnavailable" in row.error and "503" in row.error
     bulk_simulator.clear_faults()
     bulk_simulator.reset_stats()
 
@@ -209,7 +209,7 @@ def test_a_failed_job_can_be_resumed(client, login, synced, bulk_simulator):
     job_id = int(response.headers["Location"].rsplit("/", 1)[1])
     bulk_simulator.set_faults(empty_500_rate=1.0)
     get_queue("actions").empty()
-    with pytest.raises(OnceUnavailable):
+    with pytest.raises(OneNceUnavailable):
         jobs.run_bulk_job(job_id)  # outside RQ: no retries left, so the job fails
     assert job_row(job_id).state == "failed"
     page = client.get(f"/bulk/{job_id}")

@@ -8,7 +8,7 @@ from tests.sync.test_workers import forget_usage
 from webapp.extensions import db
 from webapp.models import Sim, UsageDay
 from webapp.models.sync import SYNC_KINDS
-from webapp.onece import OnceClient, RetryPolicy
+from webapp.one_nce import OneNceClient, RetryPolicy
 from webapp.sync.services import run_now
 
 
@@ -59,7 +59,7 @@ def test_expired_tokens_are_renewed(app, once, fleet_simulator):
 def test_throttling_by_1nce_slows_the_sync_down(app, make_simulator, redis):
     """A client allowed more than 1NCE accepts gets 429s, backs off, and still syncs it all."""
     strict = make_simulator(sims=60, seed=11, write_delay=0.1, rps=10)
-    client = OnceClient(
+    client = OneNceClient(
         base_url=strict.url,
         client_id=strict.client_id,
         client_secret=strict.client_secret,

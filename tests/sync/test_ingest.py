@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import ProviderAccount
-from webapp.onece import UsageDay
+from webapp.one_nce import UsageRecord
 from webapp.sync import ingest
 
 FIRST_DAY = date(2026, 11, 1)
@@ -24,9 +24,9 @@ def account_id(app) -> int:
     return account.id
 
 
-def day(offset: int, rx: str, tx: str = "1", mo: int = 1, mt: int = 2) -> UsageDay:
+def day(offset: int, rx: str, tx: str = "1", mo: int = 1, mt: int = 2) -> UsageRecord:
     rx_mb, tx_mb = Decimal(rx), Decimal(tx)
-    return UsageDay(
+    return UsageRecord(
         FIRST_DAY + timedelta(days=offset), rx_mb + tx_mb, rx_mb, tx_mb, mo + mt, mo, mt
     )
 
@@ -53,7 +53,7 @@ def rollup_matches_raw_rows() -> bool:
     return summed == rollup
 
 
-def upsert(account_id: int, rows: list[tuple[str, UsageDay]]) -> int:
+def upsert(account_id: int, rows: list[tuple[str, UsageRecord]]) -> int:
     written = ingest.upsert_usage(account_id=account_id, rows=rows)
     db.session.commit()
     return written

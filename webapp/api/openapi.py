@@ -4,7 +4,7 @@ from functools import cache
 
 from webapp.api.problems import PROBLEM_TYPES, TYPE_PREFIX
 from webapp.models.sim import QUOTA_STATES
-from webapp.onece.parsing import ICCID_PATTERN
+from webapp.one_nce.parsing import ICCID_PATTERN
 from webapp.sim_queries import CONNECTIVITY_STATES, DEFAULT_LIMIT, MAX_LIMIT, MAX_USAGE_DAYS
 
 HTTP_METHODS = ("get", "post", "patch", "put", "delete")

@@ -5,7 +5,7 @@ import json
 from flask import Response
 from werkzeug.exceptions import HTTPException
 
-from webapp.onece import OnceError, OnceNotConfigured, OnceRateLimited, OnceUnavailable
+from webapp.one_nce import OneNceError, OneNceNotConfigured, OneNceRateLimited, OneNceUnavailable
 
 PROBLEM_TYPES = {
     400: ("bad-request", "Bad request"),
@@ -71,16 +71,16 @@ def from_http_exception(error: HTTPException) -> Response:
     return response
 
 
-def from_once_error(error: OnceError) -> ApiProblem:
+def from_once_error(error: OneNceError) -> ApiProblem:
     """The problem to answer for a failed 1NCE call: 503 when worth retrying, 502 otherwise."""
-    if isinstance(error, OnceNotConfigured):
+    if isinstance(error, OneNceNotConfigured):
         return ApiProblem(503, "No 1NCE account is configured.")
-    if isinstance(error, OnceRateLimited):
+    if isinstance(error, OneNceRateLimited):
         retry = str(max(1, round(error.retry_after or 10)))
         return ApiProblem(
             503, "1NCE is rate limiting; try again later.", headers={"Retry-After": retry}
         )
-    if isinstance(error, OnceUnavailable):
+    if isinstance(error, OneNceUnavailable):
         return ApiProblem(
             503, "1NCE could not be reached; try again later.", headers={"Retry-After": "30"}
         )

@@ -24,7 +24,7 @@ from webapp.api.writes import WRITE_ACTIONS, perform_write
 from webapp.errors import QueryError
 from webapp.extensions import csrf, limiter
 from webapp.fleet.services import get_fleet_summary, list_fleet_usage
-from webapp.onece.parsing import is_iccid
+from webapp.one_nce.parsing import is_iccid
 from webapp.sim_queries import (
     SimFilters,
     get_sim,

@@ -9,7 +9,7 @@ from typing import Any
 
 from webapp.bulk.services import ACTIONS, FILTER_PREFIX, MAX_BULK_SIMS, MAX_LABEL, BulkRequest
 from webapp.errors import QueryError
-from webapp.onece.parsing import is_iccid
+from webapp.one_nce.parsing import is_iccid
 from webapp.sim_queries import SimFilters
 
 

@@ -20,7 +20,7 @@ from webapp.bulk.services import (
 from webapp.extensions import db, get_redis
 from webapp.models import BulkJob, BulkJobItem, Sim
 from webapp.models.base import utcnow
-from webapp.onece import OnceClient, OnceError, OnceNotFound, OnceRejected
+from webapp.one_nce import OneNceClient, OneNceError, OneNceNotFound, OneNceRejected
 
 # 1NCE documents no limit on the items of one bulk call. 100 is the largest collection it
 # documents on /sims (a page of the SIM list); 100 updates are a body of about 8 KB, far
@@ -37,7 +37,7 @@ class BulkAborted(Exception):
     """1NCE refused every SIM of a batch one by one: the request itself is wrong."""
 
 
-def run_bulk_job(*, job_id: int, client: OnceClient) -> str:
+def run_bulk_job(*, job_id: int, client: OneNceClient) -> str:
     """Carry out a bulk job; run again, it sends only what no attempt has sent yet."""
     lock = get_redis().lock(f"simfleet:bulk:lock:{job_id}", timeout=LOCK_SECONDS, blocking=False)
     if not lock.acquire():
@@ -162,7 +162,7 @@ def _claim_batch(job_id: int, *, after: str, size: int) -> list[str]:
     return iccids
 
 
-def _send(job: BulkJob, action: BulkAction, client: OnceClient, iccids: list[str]) -> int:
+def _send(job: BulkJob, action: BulkAction, client: OneNceClient, iccids: list[str]) -> int:
     """Send one batch; when 1NCE refuses it, halve it to find the SIMs it refuses.
 
     Returns how many SIMs were refused. Other errors (outage, rate limit) propagate and
@@ -170,7 +170,7 @@ def _send(job: BulkJob, action: BulkAction, client: OnceClient, iccids: list[str
     """
     try:
         message = action.send(client, iccids, job.values)
-    except (OnceRejected, OnceNotFound) as exc:
+    except (OneNceRejected, OneNceNotFound) as exc:
         # A refused call changed nothing at 1NCE, so even a top-up may be split and resent.
         if len(iccids) == 1:
             _settle(job.id, iccids, "failed", _refusal(exc))
@@ -185,7 +185,7 @@ def _send(job: BulkJob, action: BulkAction, client: OnceClient, iccids: list[str
     return 0
 
 
-def _refusal(exc: OnceError) -> str:
+def _refusal(exc: OneNceError) -> str:
     """Why 1NCE refused one SIM, in words: v1 refuses an expired SIM with an empty 422, v2
     with a 409 Conflict that says so."""
     if exc.status == 422 or (exc.status == 409 and "expired" in exc.message.lower()):

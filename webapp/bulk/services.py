@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from webapp.audit import record_audit
 from webapp.extensions import db
 from webapp.models import BulkJob, BulkJobItem, Sim, User
-from webapp.onece import OnceClient, SimUpdate
+from webapp.one_nce import OneNceClient, SimUpdate
 from webapp.paging import Page
 from webapp.sim_queries import SimFilters
 from webapp.tasks import enqueue
@@ -35,20 +35,20 @@ class BulkJobNotResumable(ValueError):
     """Only a failed job can be queued again; the message says so."""
 
 
-def _set_status(status: str) -> Callable[[OnceClient, list[str], dict], str | None]:
-    def send(client: OnceClient, iccids: list[str], values: dict) -> str | None:
+def _set_status(status: str) -> Callable[[OneNceClient, list[str], dict], str | None]:
+    def send(client: OneNceClient, iccids: list[str], values: dict) -> str | None:
         client.update_sims(SimUpdate(iccid, status=status) for iccid in iccids)
         return None
 
     return send
 
 
-def _set_label(client: OnceClient, iccids: list[str], values: dict) -> str | None:
+def _set_label(client: OneNceClient, iccids: list[str], values: dict) -> str | None:
     client.update_sims(SimUpdate(iccid, label=values["label"]) for iccid in iccids)
     return None
 
 
-def _top_up(client: OnceClient, iccids: list[str], values: dict) -> str | None:
+def _top_up(client: OneNceClient, iccids: list[str], values: dict) -> str | None:
     order_number = client.top_up_sims(iccids)
     return f"order {order_number}" if order_number else None
 
@@ -60,7 +60,7 @@ class BulkAction:
     name: str
     title: str
     changes: Callable[[dict], sa.ColumnElement[bool]]
-    send: Callable[[OnceClient, list[str], dict], str | None]
+    send: Callable[[OneNceClient, list[str], dict], str | None]
     unchanged: str = ""
     # Sending a batch twice is harmless (same values again); a top-up would order twice.
     repeatable: bool = True

@@ -17,8 +17,8 @@ from webapp.audit import record_audit
 from webapp.extensions import db, get_client
 from webapp.models import Sim, SimAction, User
 from webapp.models.base import utcnow
-from webapp.onece import OnceClient, OnceError
-from webapp.onece.client import PAYMENT_METHODS, SIM_STATUSES
+from webapp.one_nce import OneNceClient, OneNceError
+from webapp.one_nce.client import PAYMENT_METHODS, SIM_STATUSES
 from webapp.tasks import enqueue
 
 MAX_LABEL = 255
@@ -45,7 +45,7 @@ class ActionInvalid(ValueError):
 class ActionFailed(Exception):
     """1NCE refused or could not take the change; the failed `SimAction` is recorded."""
 
-    def __init__(self, action: SimAction, error: OnceError) -> None:
+    def __init__(self, action: SimAction, error: OneNceError) -> None:
         self.action = action
         self.error = error
         super().__init__(str(error))
@@ -74,21 +74,21 @@ def _payload(value: Any) -> str | None:
     return None
 
 
-def _update(client: OnceClient, iccid: str, values: dict) -> dict:
+def _update(client: OneNceClient, iccid: str, values: dict) -> dict:
     client.update_sim(iccid, **values)
     return {}
 
 
-def _reset(client: OnceClient, iccid: str, values: dict) -> dict:
+def _reset(client: OneNceClient, iccid: str, values: dict) -> dict:
     client.reset_connectivity(iccid)
     return {}
 
 
-def _topup(client: OnceClient, iccid: str, values: dict) -> dict:
+def _topup(client: OneNceClient, iccid: str, values: dict) -> dict:
     return {"order_number": client.top_up(iccid, **values)}
 
 
-def _sms(client: OnceClient, iccid: str, values: dict) -> dict:
+def _sms(client: OneNceClient, iccid: str, values: dict) -> dict:
     return {"sms_id": client.send_sms(iccid, payload=values["payload"])}
 
 
@@ -99,7 +99,7 @@ class ActionSpec:
     name: str
     fields: dict[str, Callable[[Any], str | None]]
     required: tuple[str, ...]
-    send: Callable[[OnceClient, str, dict], dict]
+    send: Callable[[OneNceClient, str, dict], dict]
     needs_one_field: bool = False
     # True when 1NCE applies it later and only a re-read of the SIM can confirm it.
     settled_by_readback: bool = False
@@ -173,7 +173,7 @@ def perform_action(
         details["reason"] = reason
     try:
         result = spec.send(get_client(), sim.iccid, values)
-    except OnceError as exc:
+    except OneNceError as exc:
         _settle(action, "failed", {"error": str(exc)})
         _record(action, audit_action, actor, details | {"outcome": "failed", "error": str(exc)})
         raise ActionFailed(action, exc) from exc
@@ -193,7 +193,7 @@ def audited_values(values: Mapping[str, Any]) -> dict:
 
 
 def settle_action(
-    *, action_id: int, client: OnceClient, delays: tuple[float, ...] = SETTLE_DELAYS
+    *, action_id: int, client: OneNceClient, delays: tuple[float, ...] = SETTLE_DELAYS
 ) -> SimAction | None:
     """Re-read the SIM from 1NCE until it shows the pending change; applied or not confirmed."""
     action = db.session.get(SimAction, action_id)
@@ -209,7 +209,7 @@ def settle_action(
         attempts += 1
         try:
             remote = client.get_sim(iccid)
-        except OnceError as exc:
+        except OneNceError as exc:
             error = str(exc)
             continue
         seen = {field: _shown(field, getattr(remote, field)) for field in wanted}

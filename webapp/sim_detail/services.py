@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from webapp.chart_ranges import CHART_RANGES, DEFAULT_CHART_RANGE
 from webapp.extensions import db
 from webapp.models import Sim
-from webapp.onece import OnceClient
+from webapp.one_nce import OneNceClient
 from webapp.sim_queries import list_sim_usage, parse_date_range
 from webapp.sync.ingest import record_connectivity
 
@@ -71,7 +71,7 @@ def get_usage_series(*, iccid: str, usage_range: UsageRange) -> dict:
     }
 
 
-def refresh_connectivity(*, sim: Sim, client: OnceClient) -> Sim:
+def refresh_connectivity(*, sim: Sim, client: OneNceClient) -> Sim:
     """Read the SIM's live connectivity from 1NCE and store it as the sync would."""
     connectivity = client.get_connectivity(sim.iccid)
     record_connectivity(states=[(sim.iccid, connectivity)])

@@ -11,7 +11,7 @@ from webapp.chart_ranges import CHART_RANGES
 from webapp.errors import QueryError
 from webapp.extensions import db, get_client
 from webapp.models import Role, Sim
-from webapp.onece import OnceError
+from webapp.one_nce import OneNceError
 from webapp.pages import redirect_after_post, render_page, wants_partial
 from webapp.sim_detail import bp
 from webapp.sim_detail.actions import ActionFailed, list_recent_actions, perform_action
@@ -146,7 +146,7 @@ def check_now(iccid: str):
     try:
         refresh_connectivity(sim=sim, client=get_client())
         error = None
-    except OnceError as exc:
+    except OneNceError as exc:
         db.session.rollback()
         error = f"1NCE did not answer the status request: {exc.message}"
     record_audit(

@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from webapp.extensions import client_from_config, get_client
 from webapp.models.sync import SYNC_KINDS
-from webapp.onece import OnceError
+from webapp.one_nce import OneNceError
 from webapp.sync.compare import Difference, compare_versions
 from webapp.sync.retention import enforce_retention
 from webapp.sync.services import SyncBusy, run_now
@@ -33,7 +33,7 @@ def run_command(kind: str, limit: int | None) -> None:
             click.echo(f"{each}: skipped, {exc}", err=True)
             failed = True
             continue
-        except OnceError as exc:
+        except OneNceError as exc:
             click.echo(f"{each}: failed, {exc}", err=True)
             failed = True
             continue
@@ -61,7 +61,7 @@ def compare_command(sims: int) -> None:
     v1, v2 = (client_from_config({**config, "ONCE_API_VERSION": v}) for v in ("v1", "v2"))
     try:
         differences = list(compare_versions(v1=v1, v2=v2, sims=sims))
-    except OnceError as exc:
+    except OneNceError as exc:
         click.echo(f"cannot compare: {exc}", err=True)
         raise SystemExit(2) from None
     for difference in differences:

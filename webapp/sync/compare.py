@@ -14,7 +14,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from webapp.onece import OnceClient, OnceNotFound
+from webapp.one_nce import OneNceClient, OneNceNotFound
 
 USAGE_DAYS = 7
 # Events newer than this may still be on their way to one version; older than a day, paging.
@@ -32,16 +32,16 @@ class Difference:
     expected: bool = False
 
 
-def compare_versions(*, v1: OnceClient, v2: OnceClient, sims: int) -> Iterator[Difference]:
+def compare_versions(*, v1: OneNceClient, v2: OneNceClient, sims: int) -> Iterator[Difference]:
     """Compare the first `sims` SIMs of v2's inventory as both versions report them."""
     for sim in islice((s for page in v2.list_sims() for s in page.records), sims):
         yield from _compare_sim(v1, v2, sim.iccid)
 
 
-def _compare_sim(v1: OnceClient, v2: OnceClient, iccid: str) -> Iterator[Difference]:
+def _compare_sim(v1: OneNceClient, v2: OneNceClient, iccid: str) -> Iterator[Difference]:
     try:
         v1.get_sim(iccid)
-    except OnceNotFound:
+    except OneNceNotFound:
         # SIMs shipped since 2026-10-01 may be on Platform 2.0 only, out of v1's sight.
         yield Difference(iccid, "sim", "not found", "present")
         return
@@ -71,14 +71,14 @@ def _by_design(field: str, old: Any, new: Any) -> bool:
     return False
 
 
-def _usage(client: OnceClient, iccid: str) -> dict:
+def _usage(client: OneNceClient, iccid: str) -> dict:
     """The SIM's usage of the last days before today (today's still grows), by day."""
     today = datetime.now(UTC).date()
     days = client.get_usage(iccid, start=today - timedelta(days=USAGE_DAYS), end=today)
     return {day.day.isoformat(): day for day in days if day.day < today}
 
 
-def _events(client: OnceClient, iccid: str) -> dict[str, list[str]]:
+def _events(client: OneNceClient, iccid: str) -> dict[str, list[str]]:
     """The types of the SIM's settled events of the last day, by time."""
     now = datetime.now(UTC)
     oldest, newest = now - EVENT_WINDOW[0], now - EVENT_WINDOW[1]
@@ -100,20 +100,20 @@ SIM_FIELDS = (
 )  # fmt: skip
 
 # What is compared: a reading of each version, and the fields taken from it.
-READINGS: tuple[tuple[str, Callable[[OnceClient, str], Any], dict], ...] = (
+READINGS: tuple[tuple[str, Callable[[OneNceClient, str], Any], dict], ...] = (
     (
         "sim",
-        OnceClient.get_sim,
+        OneNceClient.get_sim,
         _fields(*SIM_FIELDS)
         | {"quota_status": lambda sim: sim.quota_status and sim.quota_status.id},
     ),
     (
         "connectivity",
-        OnceClient.get_connectivity,
+        OneNceClient.get_connectivity,
         _fields("status", "operator_name", "country_name"),
     ),
-    ("data_quota", OnceClient.get_data_quota, _fields("volume", "total_volume", "expiry_date")),
-    ("sms_quota", OnceClient.get_sms_quota, _fields("volume", "total_volume", "expiry_date")),
+    ("data_quota", OneNceClient.get_data_quota, _fields("volume", "total_volume", "expiry_date")),
+    ("sms_quota", OneNceClient.get_sms_quota, _fields("volume", "total_volume", "expiry_date")),
     (
         "usage",
         _usage,

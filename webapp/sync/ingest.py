@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from webapp.chart_ranges import CHART_RANGES
 from webapp.extensions import db
 from webapp.models.base import utcnow
-from webapp.onece import Connectivity, Event, Quota, Sim, UsageDay
+from webapp.one_nce import Connectivity, Event, Quota, SimRecord, UsageRecord
 
 # The forecast: the day the data quota runs out at the last 7 days' average rate, or the day
 # it expires, whichever comes first.
@@ -116,7 +116,7 @@ def _temp_table(name: str, definition: str) -> None:
     )
 
 
-def upsert_sims(*, account_id: int, sims: Sequence[Sim], seen_at: datetime) -> int:
+def upsert_sims(*, account_id: int, sims: Sequence[SimRecord], seen_at: datetime) -> int:
     """Upsert one inventory batch and record what changed; returns the number of changes."""
     _temp_table(
         "incoming_sims",
@@ -176,7 +176,7 @@ def upsert_sims(*, account_id: int, sims: Sequence[Sim], seen_at: datetime) -> i
     return changes
 
 
-def _sim_row(sim: Sim) -> tuple:
+def _sim_row(sim: SimRecord) -> tuple:
     return (
         sim.iccid, sim.imsi, sim.msisdn, sim.imei, sim.imei_lock, sim.status, sim.label,
         sim.ip_address, sim.activation_date, sim.current_imsi,
@@ -204,7 +204,7 @@ def mark_removed(*, account_id: int, before: datetime) -> int:
     ).rowcount
 
 
-def upsert_usage(*, account_id: int, rows: Sequence[tuple[str, UsageDay]]) -> int:
+def upsert_usage(*, account_id: int, rows: Sequence[tuple[str, UsageRecord]]) -> int:
     """Upsert daily usage rows and move the fleet rollup by exactly what changed."""
     if not rows:
         return 0
@@ -243,7 +243,7 @@ def _probably_stored(iccid: str, day: date) -> bool:
     )
 
 
-def _copy_new_usage(rows: Iterable[tuple[str, UsageDay]], *, account_id: int) -> bool:
+def _copy_new_usage(rows: Iterable[tuple[str, UsageRecord]], *, account_id: int) -> bool:
     # Most usage rows are new (a SIM's first sync, every new day): COPY them straight into
     # usage_daily, the fastest write there is, and add the per-day totals to the rollup. Any
     # row already stored makes the primary key refuse the whole COPY, which is then undone
@@ -277,7 +277,7 @@ def _mb(value: Decimal | None) -> Decimal:
     return (value or Decimal(0)).quantize(MB_SCALE, ROUND_HALF_UP)
 
 
-def _usage_values(rows: Iterable[tuple[str, UsageDay]]) -> Iterator[tuple]:
+def _usage_values(rows: Iterable[tuple[str, UsageRecord]]) -> Iterator[tuple]:
     for iccid, u in rows:
         yield iccid, u.day, _mb(u.data_rx_mb), _mb(u.data_tx_mb), u.sms_mo or 0, u.sms_mt or 0
 

@@ -11,7 +11,7 @@ from webapp.extensions import db
 from webapp.models import ProviderAccount, SyncRun
 from webapp.models.base import utcnow
 from webapp.models.sync import SYNC_KINDS
-from webapp.onece import OnceClient, OnceMalformedResponse, OnceNotFound
+from webapp.one_nce import OneNceClient, OneNceMalformedResponse, OneNceNotFound
 from webapp.sync import ingest
 from webapp.sync.planner import chunked, interval_minutes, plan_sims, sim_budget
 from webapp.sync.runs import Tally, add_chunk, finish_run, run_lock, start_run
@@ -62,7 +62,7 @@ def _begin(kind: str) -> tuple[SyncRun, ProviderAccount]:
     return start_run(kind=kind, account_id=account.id, lock_token=token.decode()), account
 
 
-def run_inventory(*, client: OnceClient) -> SyncRun:
+def run_inventory(*, client: OneNceClient) -> SyncRun:
     """Page through the whole inventory, upsert each page, then flag SIMs that vanished."""
     run, account = _begin("inventory")
     run.chunks_total = 1
@@ -107,7 +107,7 @@ def plan_run(*, kind: str, limit: int | None = None) -> tuple[SyncRun, list[list
     return run, chunks
 
 
-def sync_chunk(*, run_id: int, kind: str, iccids: Sequence[str], client: OnceClient) -> bool:
+def sync_chunk(*, run_id: int, kind: str, iccids: Sequence[str], client: OneNceClient) -> bool:
     """Refresh one chunk of SIMs in one transaction; True when it finished its run."""
     account_id = db.session.scalar(sa.select(SyncRun.account_id).where(SyncRun.id == run_id))
     tally = FETCHERS[kind](client=client, account_id=account_id, iccids=iccids)
@@ -136,12 +136,12 @@ def _per_sim(
     for iccid in iccids:
         try:
             calls, result = fetch(iccid)
-        except OnceNotFound:
+        except OneNceNotFound:
             tally.calls += 1
             tally.errors += 1
             log.warning("sync: 1NCE does not know iccid=%s any more", iccid)
             continue
-        except OnceMalformedResponse as exc:
+        except OneNceMalformedResponse as exc:
             # Nothing is stored for this SIM; the run names the first such answer.
             tally.calls += 1
             tally.errors += 1
@@ -154,7 +154,7 @@ def _per_sim(
     return results
 
 
-def fetch_usage(*, client: OnceClient, account_id: int, iccids: Sequence[str]) -> Tally:
+def fetch_usage(*, client: OneNceClient, account_id: int, iccids: Sequence[str]) -> Tally:
     """Fetch usage since each SIM's last synced day (1NCE revises today and yesterday)."""
     today = datetime.now(UTC).date()
     backfill = today - timedelta(days=current_app.config["USAGE_BACKFILL_DAYS"] - 1)
@@ -182,7 +182,7 @@ def fetch_usage(*, client: OnceClient, account_id: int, iccids: Sequence[str]) -
     return tally
 
 
-def fetch_quotas(*, client: OnceClient, account_id: int, iccids: Sequence[str]) -> Tally:
+def fetch_quotas(*, client: OneNceClient, account_id: int, iccids: Sequence[str]) -> Tally:
     """Fetch the data and SMS quota of each SIM."""
     tally = Tally()
     results = _per_sim(
@@ -193,7 +193,7 @@ def fetch_quotas(*, client: OnceClient, account_id: int, iccids: Sequence[str]) 
     return tally
 
 
-def fetch_events(*, client: OnceClient, account_id: int, iccids: Sequence[str]) -> Tally:
+def fetch_events(*, client: OneNceClient, account_id: int, iccids: Sequence[str]) -> Tally:
     """Fetch events newer than the newest stored one of each SIM (newest first, paged)."""
     floor = utcnow() - timedelta(days=current_app.config["EVENT_RETENTION_DAYS"] or 30)
     latest = dict(
@@ -219,7 +219,7 @@ def fetch_events(*, client: OnceClient, account_id: int, iccids: Sequence[str]) 
     return tally
 
 
-def fetch_connectivity(*, client: OnceClient, account_id: int, iccids: Sequence[str]) -> Tally:
+def fetch_connectivity(*, client: OneNceClient, account_id: int, iccids: Sequence[str]) -> Tally:
     """Fetch the connectivity status of each SIM."""
     tally = Tally()
     results = _per_sim(iccids, lambda iccid: (1, client.get_connectivity(iccid)), tally)
@@ -237,7 +237,7 @@ FETCHERS = {
 }
 
 
-def run_now(*, kind: str, client: OnceClient, limit: int | None = None) -> SyncRun:
+def run_now(*, kind: str, client: OneNceClient, limit: int | None = None) -> SyncRun:
     """Run one kind to the end in this process (the CLI and tests use this)."""
     if kind == "inventory":
         return run_inventory(client=client)

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.onece.v2_server import V2Server
-from webapp.onece import OnceClient, RetryPolicy
+from tests.one_nce.v2_server import V2Server
+from webapp.one_nce import OneNceClient, RetryPolicy
 
 # Quick retries keep failure tests short; the policy's shape is the production one.
 FAST_RETRY = RetryPolicy(retries=4, backoff=0.02, backoff_max=0.2)
@@ -23,14 +23,14 @@ def api_version() -> str:
 
 
 @pytest.fixture
-def make_client(redis) -> Callable[..., OnceClient]:
+def make_client(redis) -> Callable[..., OneNceClient]:
     """Factory: a v1 client for a simulator (fast retries, generous rate unless told otherwise).
 
     v1 unless told otherwise: these tests check v1's wire quirks against the simulator; v2's
     contract is checked against the v2 reference server (`v2_api`).
     """
 
-    def make(simulator, **options) -> OnceClient:
+    def make(simulator, **options) -> OneNceClient:
         settings = {
             "api_version": "v1",
             "base_url": simulator.url,
@@ -42,7 +42,7 @@ def make_client(redis) -> Callable[..., OnceClient]:
             "catalog_rps": 20.0,
             "retry": FAST_RETRY,
         } | options
-        return OnceClient(**settings)
+        return OneNceClient(**settings)
 
     return make
 
@@ -54,7 +54,7 @@ def simulator(make_simulator):
 
 
 @pytest.fixture
-def api(make_client, simulator) -> OnceClient:
+def api(make_client, simulator) -> OneNceClient:
     """A client of the small simulator."""
     return make_client(simulator)
 
@@ -68,17 +68,17 @@ def v2_server() -> Iterator[V2Server]:
 
 
 @pytest.fixture
-def v2_api(make_client, v2_server) -> OnceClient:
+def v2_api(make_client, v2_server) -> OneNceClient:
     """A v2 client of the v2 reference server."""
     return make_client(v2_server, api_version="v2")
 
 
 class Worker:
-    """A started `tests.onece.worker` process, waiting for `go()`."""
+    """A started `tests.one_nce.worker` process, waiting for `go()`."""
 
     def __init__(self, *args: str) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests.onece.worker", *args],
+            [sys.executable, "-m", "tests.one_nce.worker", *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

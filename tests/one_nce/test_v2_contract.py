@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from prometheus_client import REGISTRY
 
-from tests.onece.v2_server import (
+from tests.one_nce.v2_server import (
     CONFLICT_ICCID,
     EMPTY_ICCID,
     EVENTS,
@@ -16,13 +16,13 @@ from tests.onece.v2_server import (
     SMS,
     UNKNOWN_ICCID,
 )
-from webapp.onece import (
-    OnceClient,
-    OnceMalformedResponse,
-    OnceNotFound,
-    OnceRejected,
-    OnceUnexpectedShape,
-    OnceUnsupported,
+from webapp.one_nce import (
+    OneNceClient,
+    OneNceMalformedResponse,
+    OneNceNotFound,
+    OneNceRejected,
+    OneNceUnexpectedShape,
+    OneNceUnsupported,
     SimUpdate,
 )
 
@@ -33,8 +33,8 @@ def records(pages) -> list:
 
 
 def test_v2_is_the_default_and_v1_stays_selectable(redis, v2_server):
-    def build(**version) -> OnceClient:
-        return OnceClient(
+    def build(**version) -> OneNceClient:
+        return OneNceClient(
             base_url=v2_server.url, client_id="c", client_secret="s", redis=redis, **version
         )
 
@@ -56,20 +56,20 @@ def test_sims_page_with_page_size_and_the_paging_headers(v2_api, v2_server):
 
 
 def test_an_unknown_iccid_is_not_found_with_the_v2_message(v2_api):
-    with pytest.raises(OnceNotFound, match="NotFound: Element not found") as caught:
+    with pytest.raises(OneNceNotFound, match="NotFound: Element not found") as caught:
         v2_api.get_sim(UNKNOWN_ICCID)
     assert caught.value.endpoint == "GET /v2/sims/{iccid}"
     assert (caught.value.status, caught.value.error_token) == (404, "NotFound")
-    with pytest.raises(OnceNotFound):
+    with pytest.raises(OneNceNotFound):
         v2_api.get_connectivity(UNKNOWN_ICCID)
-    with pytest.raises(OnceNotFound):
+    with pytest.raises(OneNceNotFound):
         records(v2_api.list_sms(UNKNOWN_ICCID))
 
 
 def test_an_empty_200_is_malformed_on_v2_not_an_unknown_sim(v2_api):
-    with pytest.raises(OnceMalformedResponse, match="empty body") as caught:
+    with pytest.raises(OneNceMalformedResponse, match="empty body") as caught:
         v2_api.get_sim(EMPTY_ICCID)
-    assert not isinstance(caught.value, OnceNotFound)
+    assert not isinstance(caught.value, OneNceNotFound)
 
 
 def test_update_sim_sends_only_the_changes(v2_api, v2_server):
@@ -81,7 +81,7 @@ def test_update_sim_sends_only_the_changes(v2_api, v2_server):
 
 
 def test_a_conflict_is_rejected_with_its_token_and_message(v2_api):
-    with pytest.raises(OnceRejected, match="referenced by other resources") as caught:
+    with pytest.raises(OneNceRejected, match="referenced by other resources") as caught:
         v2_api.update_sim(CONFLICT_ICCID, status="Disabled")
     assert (caught.value.status, caught.value.error_token) == (409, "Conflict")
 
@@ -101,7 +101,7 @@ def test_update_sims_puts_each_sim_in_order_through_the_pacer(make_client, v2_se
 
 def test_update_sims_stops_at_the_first_failure_and_says_how_far_it_got(v2_api, v2_server):
     updates = [SimUpdate(ICCID, label="a"), SimUpdate(CONFLICT_ICCID, label="b")]
-    with pytest.raises(OnceRejected) as caught:
+    with pytest.raises(OneNceRejected) as caught:
         v2_api.update_sims([*updates, SimUpdate(ONLINE_ICCID, label="c")])
     assert "1 of 3 SIMs were done" in caught.value.__notes__[0]
     assert len([hit for hit in v2_server.api_hits() if hit.method == "PUT"]) == 2
@@ -233,7 +233,7 @@ def test_reset_is_accepted(v2_api, v2_server):
 
 def test_top_up_returns_the_order_number_of_the_location(v2_api):
     assert v2_api.top_up(ICCID, payment_method="monthlyinvoice") == "2000000001"
-    with pytest.raises(OnceNotFound):
+    with pytest.raises(OneNceNotFound):
         v2_api.top_up(UNKNOWN_ICCID)
 
 
@@ -247,7 +247,7 @@ def test_top_up_sims_orders_once_per_sim(v2_api, v2_server):
 
 
 def test_a_failed_top_up_names_the_orders_already_placed(v2_api, v2_server):
-    with pytest.raises(OnceNotFound) as caught:
+    with pytest.raises(OneNceNotFound) as caught:
         v2_api.top_up_sims([ICCID, UNKNOWN_ICCID, ONLINE_ICCID])
     assert "1 of 3 SIMs were done" in caught.value.__notes__[0]
     assert "2000000001" in caught.value.__notes__[0]
@@ -256,11 +256,11 @@ def test_a_failed_top_up_names_the_orders_already_placed(v2_api, v2_server):
 
 
 def test_limits_are_unsupported_without_a_call(v2_api, v2_server):
-    with pytest.raises(OnceUnsupported, match="v2 has no limits"):
+    with pytest.raises(OneNceUnsupported, match="v2 has no limits"):
         v2_api.get_limits()
-    with pytest.raises(OnceUnsupported):
+    with pytest.raises(OneNceUnsupported):
         v2_api.set_limits(data_limit_id=1, sms_mt_limit_id=1, sms_mo_limit_id=1)
-    with pytest.raises(OnceUnsupported):
+    with pytest.raises(OneNceUnsupported):
         v2_api.list_limit_options("data")
     assert v2_server.hits == []
 
@@ -279,7 +279,7 @@ def test_usage_in_another_shape_names_its_keys_and_is_counted(v2_api, v2_server)
     v2_server.usage_shape = "other"
     labels = {"endpoint": "GET /v2/sims/{iccid}/usage"}
     before = REGISTRY.get_sample_value("simfleet_once_unexpected_shapes_total", labels) or 0
-    with pytest.raises(OnceUnexpectedShape) as caught:
+    with pytest.raises(OneNceUnexpectedShape) as caught:
         v2_api.get_usage(ICCID)
     assert caught.value.keys == ("sim", "usage")
     assert "GET /v2/sims/{iccid}/usage" in str(caught.value) and "sim, usage" in str(caught.value)

@@ -4,7 +4,7 @@ import threading
 import time
 from itertools import pairwise
 
-from webapp.onece.pacing import RedisPacer
+from webapp.one_nce.pacing import RedisPacer
 
 
 def max_in_any_window(times: list[float], seconds: float = 1.0) -> int:

@@ -10,12 +10,12 @@ import pytest
 from flask import Flask, Response
 from werkzeug.serving import make_server
 
-from webapp.onece import (
-    OnceAuthError,
-    OnceMalformedResponse,
-    OnceNotFound,
-    OnceRejected,
-    OnceUnavailable,
+from webapp.one_nce import (
+    OneNceAuthError,
+    OneNceMalformedResponse,
+    OneNceNotFound,
+    OneNceRejected,
+    OneNceUnavailable,
     RetryPolicy,
 )
 
@@ -84,14 +84,14 @@ SIM_PATH = f"/management-api/v1/sims/{ICCID}"
 
 def test_html_with_status_200_is_malformed(edge_api, server):
     server.add(SIM_PATH, 200, "<html>maintenance</html>", {"Content-Type": "text/html"})
-    with pytest.raises(OnceMalformedResponse) as caught:
+    with pytest.raises(OneNceMalformedResponse) as caught:
         edge_api.get_sim(ICCID)
     assert caught.value.status == 200 and "text/html" in str(caught.value)
 
 
 def test_a_list_that_is_not_a_list_is_malformed(edge_api, server):
     server.add("/management-api/v1/sims", 200, {"sims": []})
-    with pytest.raises(OnceMalformedResponse, match="expected a list"):
+    with pytest.raises(OneNceMalformedResponse, match="expected a list"):
         next(edge_api.list_sims())
 
 
@@ -107,7 +107,7 @@ def test_a_bad_sim_in_a_page_is_rejected_and_the_rest_is_kept(edge_api, server):
 
 def test_a_half_valid_record_is_never_returned(edge_api, server):
     server.add(SIM_PATH, 200, {"iccid": ICCID, "activation_date": "yesterday-ish"})
-    with pytest.raises(OnceMalformedResponse, match="activation_date") as caught:
+    with pytest.raises(OneNceMalformedResponse, match="activation_date") as caught:
         edge_api.get_sim(ICCID)
     assert caught.value.endpoint == "GET /v1/sims/{iccid}"
 
@@ -144,7 +144,7 @@ def test_retry_after_holds_the_next_attempt_back(edge_api, server):
 def test_a_token_still_rejected_after_renewal_is_an_auth_error(edge_api, server):
     body = {"status": 401, "error": "Unauthorized", "message": "The token is invalid: " + "x" * 60}
     server.add(SIM_PATH, 401, body)
-    with pytest.raises(OnceAuthError) as caught:
+    with pytest.raises(OneNceAuthError) as caught:
         edge_api.get_sim(ICCID)
     assert server.count("/management-api/oauth/token") == 2
     assert server.count(SIM_PATH) == 2
@@ -158,7 +158,7 @@ def test_token_endpoint_errors_name_the_error_code(edge_api, server):
         "message": "User does not exist.",
     }
     server.add("/management-api/oauth/token", 400, token_error)
-    with pytest.raises(OnceAuthError, match="BadCredentials: User does not exist") as caught:
+    with pytest.raises(OneNceAuthError, match="BadCredentials: User does not exist") as caught:
         edge_api.get_sim(ICCID)
     assert "edge-secret-value" not in str(caught.value)
 
@@ -166,9 +166,9 @@ def test_token_endpoint_errors_name_the_error_code(edge_api, server):
 def test_a_404_is_not_found_unless_its_error_token_says_otherwise(edge_api, server):
     v2_error = {"error_code": 1000, "error_token": "BadRequest", "message": "Invalid ICCID"}
     server.add(SIM_PATH, 404, v2_error)
-    with pytest.raises(OnceRejected, match="BadRequest: Invalid ICCID") as caught:
+    with pytest.raises(OneNceRejected, match="BadRequest: Invalid ICCID") as caught:
         edge_api.get_sim(ICCID)
-    assert not isinstance(caught.value, OnceNotFound)
+    assert not isinstance(caught.value, OneNceNotFound)
     assert caught.value.error_token == "BadRequest"
 
 
@@ -177,5 +177,5 @@ def test_no_server_is_unavailable(make_client, server):
     server.stop()
     target = SimpleNamespace(url=url, client_id="edge", client_secret="edge-secret")
     api = make_client(target, retry=RetryPolicy(retries=1, backoff=0.01))
-    with pytest.raises(OnceUnavailable, match="no connection"):
+    with pytest.raises(OneNceUnavailable, match="no connection"):
         api.get_sim(ICCID)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from webapp.onece import OnceAuthError
+from webapp.one_nce import OneNceAuthError
 
 
 def first_iccid(simulator) -> str:
@@ -71,7 +71,7 @@ def test_concurrent_renewals_collapse_into_one(make_client, simulator):
 def test_bad_credentials_fail_clearly_without_leaking_them(make_client, simulator, caplog):
     secret = "not-the-right-secret-4711"
     api = make_client(simulator, client_secret=secret)
-    with caplog.at_level(logging.DEBUG), pytest.raises(OnceAuthError) as caught:
+    with caplog.at_level(logging.DEBUG), pytest.raises(OneNceAuthError) as caught:
         api.get_sim(first_iccid(simulator))
     assert caught.value.status == 400 and caught.value.endpoint == "POST /oauth/token"
     assert secret not in str(caught.value) and secret not in repr(api)

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from webapp.onece import Connectivity, ConnectivityInfo, Event, Limits, Quota, Sim, Sms
-from webapp.onece.parsing import RecordError, parse_timestamp, read_decimal
-from webapp.onece.records import Order, Product, parse_items, parse_usage
-from webapp.onece.tokens import Grant
+from webapp.one_nce import Connectivity, ConnectivityInfo, Event, Limits, Quota, SimRecord, Sms
+from webapp.one_nce.parsing import RecordError, parse_timestamp, read_decimal
+from webapp.one_nce.records import Order, Product, parse_items, parse_usage
+from webapp.one_nce.tokens import Grant
 
 LISTED_SIM = {
     "iccid": "8988228066602306770",
@@ -28,7 +28,7 @@ LISTED_SIM = {
 
 
 def test_sim_from_the_list_recording():
-    sim = Sim.from_wire(LISTED_SIM)
+    sim = SimRecord.from_wire(LISTED_SIM)
     assert sim.iccid == "8988228066602306770"
     assert sim.activation_date == datetime(2021, 8, 26, 12, 13, 6, tzinfo=UTC)
     assert sim.current_quota == Decimal("500")
@@ -39,26 +39,26 @@ def test_sim_from_the_list_recording():
 
 def test_sim_without_label_and_imei_and_with_legacy_status():
     raw = {k: v for k, v in LISTED_SIM.items() if k not in ("label", "imei")}
-    sim = Sim.from_wire(raw | {"status": "Activated"})
+    sim = SimRecord.from_wire(raw | {"status": "Activated"})
     assert sim.label is None and sim.imei is None
     assert sim.status == "Activated" and sim.enabled
 
 
 def test_unknown_sim_status_is_kept():
-    sim = Sim.from_wire(LISTED_SIM | {"status": "Suspended-by-carrier"})
+    sim = SimRecord.from_wire(LISTED_SIM | {"status": "Suspended-by-carrier"})
     assert sim.status == "Suspended-by-carrier"
     assert not sim.enabled
 
 
 def test_numbers_as_strings_become_decimals_and_ints():
-    sim = Sim.from_wire(LISTED_SIM | {"current_quota": "479.949998", "imei_lock": "true"})
+    sim = SimRecord.from_wire(LISTED_SIM | {"current_quota": "479.949998", "imei_lock": "true"})
     assert sim.current_quota == Decimal("479.949998")
     assert sim.imei_lock is True
 
 
 def test_sim_with_bad_iccid_is_an_error():
     with pytest.raises(RecordError, match="iccid"):
-        Sim.from_wire(LISTED_SIM | {"iccid": None})
+        SimRecord.from_wire(LISTED_SIM | {"iccid": None})
 
 
 def test_data_quota_recording_with_space_separated_dates():
@@ -294,7 +294,7 @@ def test_unusable_numbers_are_errors(raw):
 
 def test_a_bad_item_is_rejected_without_losing_the_page():
     items = [LISTED_SIM, {"iccid": "x1"}, "not an object", LISTED_SIM | {"activation_date": "soon"}]
-    records, rejects, stopped = parse_items(items, Sim.from_wire)
+    records, rejects, stopped = parse_items(items, SimRecord.from_wire)
     assert [sim.iccid for sim in records] == ["8988228066602306770"]
     assert len(rejects) == 3 and not stopped
     assert rejects[0].iccid == "x1" and "iccid" in rejects[0].error

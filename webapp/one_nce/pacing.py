@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import redis as redis_lib
 
-from webapp.onece.metrics import PACING_WAIT
+from webapp.one_nce.metrics import PACING_WAIT
 
 # KEYS: schedule, slow-down flag. ARGV: interval (µs), slow-down factor.
 # Returns the reserved slot and Redis' now, in µs since the epoch.

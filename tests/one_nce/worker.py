@@ -1,4 +1,4 @@
-"""A separate OS process for pacing tests: `python -m tests.onece.worker pacer|client ...`.
+"""A separate OS process for pacing tests: `python -m tests.one_nce.worker pacer|client ...`.
 
 It prints "ready", waits for a line on stdin (so it starts with the test's threads), does its
 work and prints one JSON line with its results.
@@ -9,8 +9,8 @@ import sys
 
 import redis
 
-from webapp.onece import OnceClient
-from webapp.onece.pacing import RedisPacer
+from webapp.one_nce import OneNceClient
+from webapp.one_nce.pacing import RedisPacer
 
 
 def run_pacer(redis_url: str, key: str, rate: float, count: int) -> list[float]:
@@ -21,7 +21,7 @@ def run_pacer(redis_url: str, key: str, rate: float, count: int) -> list[float]:
 
 def run_client(redis_url: str, base_url: str, client_id: str, secret: str, rate: float, count: int):
     """Read the first SIM's quota `count` times through a client of its own."""
-    client = OnceClient(
+    client = OneNceClient(
         base_url=base_url,
         client_id=client_id,
         client_secret=secret,

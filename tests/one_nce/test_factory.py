@@ -4,7 +4,7 @@ import pytest
 
 from webapp import create_app
 from webapp.extensions import get_client
-from webapp.onece import OnceClient, OnceNotConfigured
+from webapp.one_nce import OneNceClient, OneNceNotConfigured
 
 
 def make_app(redis_url: str, **settings):
@@ -31,7 +31,7 @@ def test_get_client_is_built_once_from_the_config(redis, redis_url, simulator):
     iccid = simulator.fleet.iccids()[0]
     with app.app_context():
         client = get_client()
-        assert isinstance(client, OnceClient) and get_client() is client
+        assert isinstance(client, OneNceClient) and get_client() is client
         assert (client.base_url, client.api_version) == (simulator.url, "v1")
         assert client.get_sim(iccid).iccid == iccid
 
@@ -39,6 +39,6 @@ def test_get_client_is_built_once_from_the_config(redis, redis_url, simulator):
 def test_get_client_without_credentials_says_so(redis_url):
     with (
         make_app(redis_url).app_context(),
-        pytest.raises(OnceNotConfigured, match="ONCE_CLIENT_ID"),
+        pytest.raises(OneNceNotConfigured, match="ONCE_CLIENT_ID"),
     ):
         get_client()

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, Self, TypeVar
 
-from webapp.onece.parsing import (
+from webapp.one_nce.parsing import (
     RecordError,
     as_object,
     read_bool,
@@ -52,7 +52,7 @@ class QuotaStatus:
 
 
 @dataclass(frozen=True, slots=True)
-class Sim:
+class SimRecord:
     """One SIM of the inventory; optional fields are None when 1NCE omits them."""
 
     iccid: str
@@ -163,7 +163,7 @@ class Quota:
 
 
 @dataclass(frozen=True, slots=True)
-class UsageDay:
+class UsageRecord:
     """One day of a SIM's usage: data in MB (rx/tx), SMS counts (MO = rx, MT = tx)."""
 
     day: date
@@ -190,10 +190,10 @@ class UsageDay:
         )
 
 
-def parse_usage(rows: Iterable[Any]) -> tuple[UsageDay, ...]:
+def parse_usage(rows: Iterable[Any]) -> tuple[UsageRecord, ...]:
     """Parse the day rows of a `/usage` body (newest first, as sent), dropping the TOTAL row."""
     return tuple(
-        UsageDay.from_wire(as_object(row, "stats row"))
+        UsageRecord.from_wire(as_object(row, "stats row"))
         for row in rows
         if not (isinstance(row, Mapping) and str(row.get("date", "")).upper() == "TOTAL")
     )
@@ -613,7 +613,7 @@ class Reject:
 
 
 @dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
+class ListPage(Generic[T]):
     """One page of a list endpoint: the records that parsed, and the items that did not."""
 
     number: int

@@ -6,7 +6,7 @@ import time
 import pytest
 from prometheus_client import REGISTRY
 
-from webapp.onece import OnceRateLimited, OnceTimeout, OnceUnavailable, RetryPolicy
+from webapp.one_nce import OneNceRateLimited, OneNceTimeout, OneNceUnavailable, RetryPolicy
 
 PATIENT = RetryPolicy(retries=8, backoff=0.05, backoff_max=0.2)
 
@@ -41,7 +41,7 @@ def test_a_lasting_outage_raises_a_typed_error(api, simulator):
     iccid = simulator.fleet.iccids()[0]
     api.get_sim(iccid)
     simulator.set_faults(html_503_rate=1.0)
-    with pytest.raises(OnceUnavailable) as caught:
+    with pytest.raises(OneNceUnavailable) as caught:
         api.get_data_quota(iccid)
     assert caught.value.status == 503
     assert caught.value.endpoint == "GET /v1/sims/{iccid}/quota/data"
@@ -53,7 +53,7 @@ def test_a_top_up_is_not_repeated_after_a_server_error(api, simulator):
     api.get_sim(iccid)
     simulator.reset_stats()
     simulator.set_faults(empty_500_rate=1.0)
-    with pytest.raises(OnceUnavailable):
+    with pytest.raises(OneNceUnavailable):
         api.top_up(iccid)
     assert simulator.stats()["requests"] == 1
 
@@ -63,7 +63,7 @@ def test_a_bulk_top_up_is_not_repeated_after_a_server_error(api, simulator):
     api.get_sim(iccids[0])
     simulator.reset_stats()
     simulator.set_faults(empty_500_rate=1.0)
-    with pytest.raises(OnceUnavailable):
+    with pytest.raises(OneNceUnavailable):
         api.top_up_sims(iccids)
     assert simulator.stats()["requests"] == 1
 
@@ -74,7 +74,7 @@ def test_a_slow_answer_times_out(make_client, simulator):
     api.get_sim(iccid)
     simulator.set_faults(slow_ms=1000)
     started = time.monotonic()
-    with pytest.raises(OnceTimeout) as caught:
+    with pytest.raises(OneNceTimeout) as caught:
         api.get_sim(iccid)
     assert time.monotonic() - started < 1.5
     assert caught.value.status is None and caught.value.endpoint == "GET /v1/sims/{iccid}"
@@ -98,7 +98,7 @@ def test_429s_that_never_end_raise_rate_limited(make_client, make_simulator):
     simulator = make_simulator(sims=20, rps=1)
     api = make_client(simulator, max_rps=50.0, retry=RetryPolicy(retries=0))
     iccid = simulator.fleet.iccids()[0]
-    with pytest.raises(OnceRateLimited) as caught:
+    with pytest.raises(OneNceRateLimited) as caught:
         for _ in range(5):
             api.get_sms_quota(iccid)
     assert caught.value.status == 429

@@ -16,9 +16,9 @@ from typing import Any, Self
 import redis as redis_lib
 from redis.exceptions import LockNotOwnedError
 
-from webapp.onece.errors import OnceError, OnceUnavailable
-from webapp.onece.metrics import TOKEN_REFRESHES
-from webapp.onece.parsing import RecordError, read_decimal, read_text, require
+from webapp.one_nce.errors import OneNceError, OneNceUnavailable
+from webapp.one_nce.metrics import TOKEN_REFRESHES
+from webapp.one_nce.parsing import RecordError, read_decimal, read_text, require
 
 DEFAULT_TOKEN_LIFETIME = 3600.0
 # Long runs of base64/JWT characters: tokens, never part of 1NCE's human-readable messages.
@@ -83,7 +83,7 @@ class SharedToken:
         if not lock.acquire(blocking=not usable):
             if usable:
                 return current
-            raise OnceUnavailable("timed out waiting for another process's token refresh")
+            raise OneNceUnavailable("timed out waiting for another process's token refresh")
         try:
             return self._fetch_unless_renewed(stale=stale, reason=reason)
         finally:
@@ -98,7 +98,7 @@ class SharedToken:
             return token
         try:
             grant = self._fetch()
-        except OnceError:
+        except OneNceError:
             TOKEN_REFRESHES.labels(reason=reason, outcome="failed").inc()
             raise
         TOKEN_REFRESHES.labels(reason=reason, outcome="fetched").inc()

@@ -23,24 +23,24 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from webapp.onece.errors import (
-    OnceAuthError,
-    OnceError,
-    OnceMalformedResponse,
-    OnceNotFound,
-    OnceRateLimited,
-    OnceRejected,
-    OnceTimeout,
-    OnceUnavailable,
+from webapp.one_nce.errors import (
+    OneNceAuthError,
+    OneNceError,
+    OneNceMalformedResponse,
+    OneNceNotFound,
+    OneNceRateLimited,
+    OneNceRejected,
+    OneNceTimeout,
+    OneNceUnavailable,
 )
-from webapp.onece.metrics import CALLS, LATENCY, RATE_LIMITED, RETRIES
-from webapp.onece.pacing import RedisPacer
+from webapp.one_nce.metrics import CALLS, LATENCY, RATE_LIMITED, RETRIES
+from webapp.one_nce.pacing import RedisPacer
 
-logger = logging.getLogger("simfleet.onece")
+logger = logging.getLogger("simfleet.one_nce")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-USER_AGENT = "simfleet-onece/1"
+USER_AGENT = "simfleet/1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +153,7 @@ class Transport:
         self._retry = retry
 
     def send(self, call: Call, *, auth: Auth) -> requests.Response:
-        """Send `call` until it succeeds or retrying is pointless; non-2xx raise OnceError."""
+        """Send `call` until it succeeds or retrying is pointless; non-2xx raise OneNceError."""
         retry = 0
         renewed = False
         while True:
@@ -251,11 +251,11 @@ def retry_after_seconds(response: requests.Response) -> float | None:
     return max(0.0, moment.timestamp() - time.time())
 
 
-def _transport_error(call: Call, exc: requests.RequestException) -> OnceError:
+def _transport_error(call: Call, exc: requests.RequestException) -> OneNceError:
     """The typed error for a call that got no HTTP answer (the URL holds no secrets)."""
     if isinstance(exc, requests.Timeout):
-        return OnceTimeout(f"no answer in time ({type(exc).__name__})", endpoint=call.label)
-    return OnceUnavailable(f"no connection ({type(exc).__name__})", endpoint=call.label)
+        return OneNceTimeout(f"no answer in time ({type(exc).__name__})", endpoint=call.label)
+    return OneNceUnavailable(f"no connection ({type(exc).__name__})", endpoint=call.label)
 
 
 def _check(call: Call, response: requests.Response, auth: Auth) -> requests.Response:
@@ -266,21 +266,21 @@ def _check(call: Call, response: requests.Response, auth: Auth) -> requests.Resp
     text, token = error_body(response)
     message = auth.scrub(text)
     if status == 429:
-        raise OnceRateLimited(
+        raise OneNceRateLimited(
             message, endpoint=call.label, retry_after=retry_after_seconds(response)
         )
     error = _error_type(status, token)
     raise error(message, endpoint=call.label, status=status, error_token=token)
 
 
-def _error_type(status: int, token: str | None) -> type[OnceError]:
+def _error_type(status: int, token: str | None) -> type[OneNceError]:
     """The typed error for a non-2xx status, refined by v2's `error_token` (never its code)."""
     if status == 401:
-        return OnceAuthError
+        return OneNceAuthError
     if status == 404:
         # v2 says NotFound for an unknown SIM; a 404 naming another kind is a refused request.
-        return OnceNotFound if token in (None, "NotFound") else OnceRejected
-    return OnceUnavailable if status >= 500 else OnceRejected
+        return OneNceNotFound if token in (None, "NotFound") else OneNceRejected
+    return OneNceUnavailable if status >= 500 else OneNceRejected
 
 
 def error_body(response: requests.Response) -> tuple[str, str | None]:
@@ -306,15 +306,17 @@ def decode_json(call: Call, response: requests.Response, *, empty_is_not_found: 
     """The JSON body; an empty 200 means "unknown ICCID" where 1NCE (v1) answers that way."""
     if not response.content.strip():
         if empty_is_not_found:
-            raise OnceNotFound(
+            raise OneNceNotFound(
                 "empty body (unknown ICCID)", endpoint=call.label, status=response.status_code
             )
-        raise OnceMalformedResponse("empty body", endpoint=call.label, status=response.status_code)
+        raise OneNceMalformedResponse(
+            "empty body", endpoint=call.label, status=response.status_code
+        )
     try:
         return response.json()
     except ValueError:
         kind = response.headers.get("Content-Type", "unknown").split(";")[0]
-        raise OnceMalformedResponse(
+        raise OneNceMalformedResponse(
             f"body is not JSON ({kind})", endpoint=call.label, status=response.status_code
         ) from None
 

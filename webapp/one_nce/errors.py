@@ -1,7 +1,7 @@
 """Typed errors of the 1NCE client; each names the endpoint (templated path) and HTTP status."""
 
 
-class OnceError(Exception):
+class OneNceError(Exception):
     """A 1NCE call failed; `endpoint` is the templated path, `status` the HTTP status or None.
 
     `error_token` is v2's error kind (NotFound, BadRequest, Conflict, InternalServerError) when
@@ -28,27 +28,27 @@ class OnceError(Exception):
         return f"{where}{status}: {self.message}"
 
 
-class OnceNotConfigured(OnceError):
+class OneNceNotConfigured(OneNceError):
     """The app has no 1NCE credentials configured."""
 
 
-class OnceAuthError(OnceError):
+class OneNceAuthError(OneNceError):
     """The credentials were refused, or a fresh token was still rejected."""
 
 
-class OnceNotFound(OnceError):
+class OneNceNotFound(OneNceError):
     """The SIM (or other resource) does not exist: a 404, or v1's 200 with an empty body."""
 
 
-class OnceUnsupported(OnceError):
+class OneNceUnsupported(OneNceError):
     """The selected API version has no such call (v2 has no limits); nothing was sent."""
 
 
-class OnceRejected(OnceError):
+class OneNceRejected(OneNceError):
     """1NCE refused the request as invalid (400, 403, 409, 422, ...); retrying will not help."""
 
 
-class OnceRateLimited(OnceError):
+class OneNceRateLimited(OneNceError):
     """1NCE kept answering 429 after every retry; `retry_after` is its hint in seconds, if any."""
 
     def __init__(
@@ -63,19 +63,19 @@ class OnceRateLimited(OnceError):
         super().__init__(message, endpoint=endpoint, status=status)
 
 
-class OnceUnavailable(OnceError):
+class OneNceUnavailable(OneNceError):
     """1NCE could not be reached or kept failing (5xx, HTML outage pages) after every retry."""
 
 
-class OnceTimeout(OnceUnavailable):
+class OneNceTimeout(OneNceUnavailable):
     """1NCE did not answer within the connect or read timeout, after every retry."""
 
 
-class OnceMalformedResponse(OnceError):
+class OneNceMalformedResponse(OneNceError):
     """The response body is not what the endpoint returns; nothing of it is used."""
 
 
-class OnceUnexpectedShape(OnceMalformedResponse):
+class OneNceUnexpectedShape(OneNceMalformedResponse):
     """The body's top level is not the shape the endpoint is known or assumed to send.
 
     `keys` are the body's top-level keys (empty when it is not an object), so the log line

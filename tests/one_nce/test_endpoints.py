@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.onece.conftest import RATE
-from webapp.onece import OnceNotFound, Sim, SimUpdate
+from tests.one_nce.conftest import RATE
+from webapp.one_nce import OneNceNotFound, SimRecord, SimUpdate
 
 UNKNOWN_ICCID = "8988228000000000000"
 FROZEN_NOW = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
@@ -44,16 +44,16 @@ def test_get_sim_matches_the_list_and_the_ground_truth(api, simulator):
     listed = next(api.list_sims(page_size=5)).records[3]
     sim = api.get_sim(listed.iccid)
     truth = simulator.fleet.sim(listed.iccid)
-    assert isinstance(sim, Sim) and sim == listed
+    assert isinstance(sim, SimRecord) and sim == listed
     assert (sim.status, sim.label, sim.imei) == (truth.status, truth.label, truth.imei)
     assert sim.activation_date == truth.activation_date
 
 
 def test_unknown_iccid_is_not_found(api):
-    with pytest.raises(OnceNotFound) as caught:
+    with pytest.raises(OneNceNotFound) as caught:
         api.get_sim(UNKNOWN_ICCID)
     assert caught.value.endpoint == "GET /v1/sims/{iccid}"
-    with pytest.raises(OnceNotFound):
+    with pytest.raises(OneNceNotFound):
         api.get_data_quota(UNKNOWN_ICCID)
 
 
@@ -161,7 +161,7 @@ def test_top_up_creates_an_order(api, simulator):
 def _find_order(api, order_number):
     try:
         return api.get_order(order_number)
-    except OnceNotFound:
+    except OneNceNotFound:
         return None
 
 
@@ -198,5 +198,5 @@ def test_bulk_top_up_places_one_order_for_all_sims(api, simulator):
 def test_bulk_top_up_refuses_nothing_and_unknown_iccids(api):
     with pytest.raises(ValueError):
         api.top_up_sims([])
-    with pytest.raises(OnceNotFound):
+    with pytest.raises(OneNceNotFound):
         api.top_up_sims(["8988228066600000000"])

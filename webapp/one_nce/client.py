@@ -2,7 +2,7 @@
 
 It speaks v2 by default and v1 on request, until 1NCE retires v1 at the end of 2026. What
 differs between the two is the `API_VERSIONS` table; what v2 lacks, and what the client
-assumes about it, is in docs/onece-client.md.
+assumes about it, is in docs/one-nce-client.md.
 """
 
 import hashlib
@@ -15,36 +15,36 @@ from typing import Any, TypeVar
 import redis as redis_lib
 import requests
 
-from webapp.onece.errors import (
-    OnceAuthError,
-    OnceError,
-    OnceMalformedResponse,
-    OnceRejected,
-    OnceUnexpectedShape,
-    OnceUnsupported,
+from webapp.one_nce.errors import (
+    OneNceAuthError,
+    OneNceError,
+    OneNceMalformedResponse,
+    OneNceRejected,
+    OneNceUnexpectedShape,
+    OneNceUnsupported,
 )
-from webapp.onece.metrics import REJECTED_RECORDS, UNEXPECTED_SHAPES
-from webapp.onece.pacing import RedisPacer
-from webapp.onece.parsing import RecordError, ShapeError, as_object, is_iccid
-from webapp.onece.records import (
+from webapp.one_nce.metrics import REJECTED_RECORDS, UNEXPECTED_SHAPES
+from webapp.one_nce.pacing import RedisPacer
+from webapp.one_nce.parsing import RecordError, ShapeError, as_object, is_iccid
+from webapp.one_nce.records import (
     Connectivity,
     ConnectivityInfo,
     Event,
     Limit,
     Limits,
+    ListPage,
     Order,
-    Page,
     Product,
     Quota,
-    Sim,
+    SimRecord,
     SimUpdate,
     Sms,
-    UsageDay,
+    UsageRecord,
     parse_items,
     parse_usage,
 )
-from webapp.onece.tokens import BasicAuth, BearerAuth, Grant, SharedToken
-from webapp.onece.transport import (
+from webapp.one_nce.tokens import BasicAuth, BearerAuth, Grant, SharedToken
+from webapp.one_nce.transport import (
     Call,
     RetryPolicy,
     Transport,
@@ -58,6 +58,7 @@ R = TypeVar("R")
 SIM_STATUSES = ("Enabled", "Disabled")
 LIMIT_SERVICES = ("data", "smsMO", "smsMT")
 PAYMENT_METHODS = ("banktransfer", "creditcard", "monthlyinvoice", "boleto")
+REDIS_PREFIX = "onece"  # pacing and token keys (see OneNceClient.__init__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +116,14 @@ ORDER_PAGING = Paging("pageSize", max_size=10, default_size=10)
 # ASSUMED, not known: v2's "Get daily usage for a single SIM" is listed by 1NCE, but its path,
 # parameters and body were never read. Until a real answer confirms them, the client sends
 # v1's request under /v2 and accepts v1's envelope or a bare array of v1's day rows; any other
-# body raises OnceUnexpectedShape and counts in simfleet_once_unexpected_shapes_total. The
-# first real response confirms or corrects these three lines (and docs/onece-client.md).
+# body raises OneNceUnexpectedShape and counts in simfleet_once_unexpected_shapes_total. The
+# first real response confirms or corrects these three lines (and docs/one-nce-client.md).
 USAGE_PATH = "/{iccid}/usage"
 USAGE_PARAMS = ("start_dt", "end_dt")  # YYYY-MM-DD, v1's names
 USAGE_ENVELOPE = "stats"  # {"stats": [day, ..., TOTAL]}, or the bare [day, ..., TOTAL]
 
 
-class OnceClient:
+class OneNceClient:
     """Typed access to the 1NCE Management API (v2, or v1); one instance is safe to share."""
 
     def __init__(
@@ -144,7 +145,9 @@ class OnceClient:
             raise ValueError(f"api_version must be one of {', '.join(API_VERSIONS)}")
         retry = retry or RetryPolicy()
         base_url = base_url.rstrip("/")
-        account_key = f"onece:{_digest(base_url, client_id)}"
+        # The "onece" prefix predates the package's name; kept so that processes of two
+        # releases share one pace (and one token) during a rolling upgrade.
+        account_key = f"{REDIS_PREFIX}:{_digest(base_url, client_id)}"
         rates = {"sims": max_rps, "oauth": token_rps, "catalog": catalog_rps}
         self.base_url = base_url
         self.api_version = api_version
@@ -167,7 +170,7 @@ class OnceClient:
         self._bearer = BearerAuth(token, client_secret)
 
     def __repr__(self) -> str:
-        return f"OnceClient({self.base_url!r}, {self.api_version!r})"
+        return f"OneNceClient({self.base_url!r}, {self.api_version!r})"
 
     @property
     def has_bulk_calls(self) -> bool:
@@ -178,14 +181,14 @@ class OnceClient:
 
     def list_sims(
         self, *, page_size: int | None = None, query: str | None = None
-    ) -> Iterator[Page[Sim]]:
+    ) -> Iterator[ListPage[SimRecord]]:
         """Stream the SIM inventory page by page, following X-Total-Pages; `query` is 1NCE's `q`."""
         call = self._sims("GET", params=fill({"q": query}))
-        return self._pages(call, Sim.from_wire, self._version.sims, page_size)
+        return self._pages(call, SimRecord.from_wire, self._version.sims, page_size)
 
-    def get_sim(self, iccid: str) -> Sim:
-        """One SIM; OnceNotFound when 1NCE does not know the ICCID."""
-        return self._get_record(self._sims("GET", "/{iccid}", _iccid(iccid)), Sim.from_wire)
+    def get_sim(self, iccid: str) -> SimRecord:
+        """One SIM; OneNceNotFound when 1NCE does not know the ICCID."""
+        return self._get_record(self._sims("GET", "/{iccid}", _iccid(iccid)), SimRecord.from_wire)
 
     def update_sim(
         self,
@@ -235,7 +238,7 @@ class OnceClient:
 
     def get_usage(
         self, iccid: str, *, start: date | None = None, end: date | None = None
-    ) -> tuple[UsageDay, ...]:
+    ) -> tuple[UsageRecord, ...]:
         """Daily usage, newest first, without the TOTAL row (on v2 as assumed in USAGE_PATH)."""
         params = fill(dict(zip(USAGE_PARAMS, (_day(start), _day(end)), strict=True)))
         call = self._sims("GET", USAGE_PATH, _iccid(iccid), params=params)
@@ -258,7 +261,7 @@ class OnceClient:
         after_id: str | None = None,
         since: datetime | None = None,
         page_size: int | None = None,
-    ) -> Iterator[Page[Event]]:
+    ) -> Iterator[ListPage[Event]]:
         """Stream the SIM's events without the event `after_id` and those older than `since`.
 
         v1 lists newest first and stops at the first such event (so `after_id` also ends the
@@ -283,7 +286,7 @@ class OnceClient:
 
     # SMS
 
-    def list_sms(self, iccid: str, *, page_size: int | None = None) -> Iterator[Page[Sms]]:
+    def list_sms(self, iccid: str, *, page_size: int | None = None) -> Iterator[ListPage[Sms]]:
         """Stream the SIM's MT and MO SMS page by page."""
         call = self._sims("GET", "/{iccid}/sms", _iccid(iccid))
         return self._pages(call, Sms.from_wire, self._version.sms, page_size)
@@ -380,7 +383,7 @@ class OnceClient:
 
     # Orders and products (read-only, /v1 on both versions: there is no v2 group for them)
 
-    def list_orders(self) -> Iterator[Page[Order]]:
+    def list_orders(self) -> Iterator[ListPage[Order]]:
         """Stream the account's orders page by page (1NCE allows 10 per page)."""
         call = Call("GET", "/v1/orders", group="catalog")
         return self._pages(call, Order.from_wire, ORDER_PAGING, None)
@@ -390,7 +393,7 @@ class OnceClient:
         call = Call("GET", "/v1/orders/{number}", {"number": str(order_number)}, group="catalog")
         return self._get_record(call, Order.from_wire)
 
-    def list_products(self) -> Page[Product]:
+    def list_products(self) -> ListPage[Product]:
         """The products that can be ordered (one unpaged list)."""
         call = Call("GET", "/v1/products", group="catalog")
         items, response = self._fetch(call, _items)
@@ -416,7 +419,7 @@ class OnceClient:
     def _require_limits(self, method: str) -> None:
         """Refuse a limits call, before sending anything, on a version without them."""
         if not self._version.limits:
-            raise OnceUnsupported(
+            raise OneNceUnsupported(
                 f"{method}: API {self.api_version} has no limits calls (1NCE offers them on v1)"
             )
 
@@ -432,11 +435,11 @@ class OnceClient:
             return parse(body), response
         except ShapeError as exc:
             UNEXPECTED_SHAPES.labels(endpoint=call.label).inc()
-            raise OnceUnexpectedShape(
+            raise OneNceUnexpectedShape(
                 str(exc), endpoint=call.label, status=response.status_code, keys=exc.keys
             ) from None
         except RecordError as exc:
-            raise OnceMalformedResponse(
+            raise OneNceMalformedResponse(
                 str(exc), endpoint=call.label, status=response.status_code
             ) from None
 
@@ -454,7 +457,7 @@ class OnceClient:
         page_size: int | None,
         *,
         stop: Callable[[T], bool] | None = None,
-    ) -> Iterator[Page[T]]:
+    ) -> Iterator[ListPage[T]]:
         """Fetch page after page until the last, a short or empty one, or a `stop` record.
 
         X-Total-Pages names the last page where 1NCE sends it; v2's events and SMS have no
@@ -482,10 +485,10 @@ class OnceClient:
         rejects: list,
         *,
         total_pages: int | None,
-    ) -> Page[T]:
+    ) -> ListPage[T]:
         if rejects:
             REJECTED_RECORDS.labels(endpoint=call.label).inc(len(rejects))
-        return Page(
+        return ListPage(
             number=number,
             total_pages=total_pages,
             total_count=header_int(response, "X-Total-Count"),
@@ -504,14 +507,14 @@ class OnceClient:
         )
         try:
             response = self._transport.send(call, auth=self._basic)
-        except OnceRejected as exc:
+        except OneNceRejected as exc:
             # 1NCE answers bad credentials with 400 (BadCredentials), not 401.
-            raise OnceAuthError(exc.message, endpoint=exc.endpoint, status=exc.status) from None
+            raise OneNceAuthError(exc.message, endpoint=exc.endpoint, status=exc.status) from None
         body = decode_json(call, response, empty_is_not_found=False)
         try:
             return Grant.from_wire(as_object(body, "token response"))
         except RecordError as exc:
-            raise OnceMalformedResponse(
+            raise OneNceMalformedResponse(
                 str(exc), endpoint=call.label, status=response.status_code
             ) from None
 
@@ -523,8 +526,8 @@ def _pacers(
     # /sims is limited per customer account; /oauth and /orders, /products per client IP.
     keys = {
         "sims": f"{account_key}:pace",
-        "oauth": f"onece:{_digest(base_url)}:pace:oauth",
-        "catalog": f"onece:{_digest(base_url)}:pace:catalog",
+        "oauth": f"{REDIS_PREFIX}:{_digest(base_url)}:pace:oauth",
+        "catalog": f"{REDIS_PREFIX}:{_digest(base_url)}:pace:catalog",
     }
     return {
         group: RedisPacer(redis, key=key, rate=rates[group], group=group)
@@ -586,7 +589,7 @@ def _one_per_sim(items: Sequence[T], send: Callable[[T], R]) -> list[R]:
     for item in items:
         try:
             done.append(send(item))
-        except OnceError as exc:
+        except OneNceError as exc:
             results = ", ".join(str(result) for result in done if result is not None)
             exc.add_note(
                 f"{len(done)} of {len(items)} SIMs were done before this failure"
@@ -596,7 +599,7 @@ def _one_per_sim(items: Sequence[T], send: Callable[[T], R]) -> list[R]:
     return done
 
 
-def _without(page: Page[T], drop: Callable[[T], bool]) -> Page[T]:
+def _without(page: ListPage[T], drop: Callable[[T], bool]) -> ListPage[T]:
     """The page without the records `drop` picks."""
     return replace(page, records=tuple(record for record in page.records if not drop(record)))
 
