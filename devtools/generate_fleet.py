@@ -125,7 +125,7 @@ ON CONFLICT (account_id, day) DO UPDATE SET
     sms_mo = EXCLUDED.sms_mo, sms_mt = EXCLUDED.sms_mt
 """
 # What ingest keeps current: averages, last traffic, then quotas that match the profile
-# and the forecast of when the data runs out (ingest.FORECAST).
+# and the forecast of when the data runs out (webapp/sync/ingest/usage.py's FORECAST).
 FIGURES_SQL = """
 UPDATE sims s SET
     avg_daily_mb_7d = COALESCE(a.mb_7d, 0) / 7,
@@ -158,7 +158,7 @@ EVENTS_SQL = """
 INSERT INTO sim_events
     (iccid, occurred_at, event_key, event_type, severity, alert, country, operator, details)
 SELECT e.iccid, e.occurred_at,
-       -- keyed as the sync keys a v1 event (webapp/sync/ingest.py's EVENT_KEY)
+       -- keyed as the sync keys a v1 event (webapp/sync/ingest/readings.py's EVENT_KEY)
        'md5:' || md5(jsonb_build_array(e.event_type, e.severity, e.alert, s.country, s.operator,
                                        '{}'::jsonb)::text),
        e.event_type, e.severity, e.alert, s.country, s.operator, '{}'

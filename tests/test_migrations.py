@@ -63,7 +63,7 @@ def test_extensions_follow_the_server(scratch_app, timescaledb):
 def test_event_identity_keeps_stored_events_and_recognises_them(scratch_app):
     """f1a2b3c4d5e6 keys the events stored before it as the sync keys them when read again."""
     from webapp.one_nce import Event
-    from webapp.sync.ingest import _event_details, insert_events
+    from webapp.sync.ingest.readings import _event_details, insert_events
 
     flask_migrate.upgrade(revision="e8a1c3d5f7b9")
     at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ class ChartRange:
     label: str
 
 
-# By URL value. The sync keeps a per-SIM rollup of each (webapp/sync/ingest.py) for the
+# By URL value. The sync keeps a per-SIM rollup of each (webapp/sync/ingest/usage.py) for the
 # dashboard's rankings, so "6 months" is the 180 days those rollups sum.
 CHART_RANGES = {
     "7d": ChartRange(7, "7 days"),

@@ -14,7 +14,7 @@ down_revision = 'e8a1c3d5f7b9'
 branch_labels = None
 depends_on = None
 
-# The same expression as webapp/sync/ingest.py's EVENT_KEY, over the stored columns: a
+# The same expression as webapp/sync/ingest/readings.py's EVENT_KEY, over the stored columns: a
 # re-sync of an event stored before this migration finds it under the same key.
 EVENT_KEY = """
     COALESCE('id:' || (details->>'id'),

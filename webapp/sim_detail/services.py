@@ -9,7 +9,7 @@ from webapp.extensions import db
 from webapp.models import Sim
 from webapp.one_nce import OneNceClient
 from webapp.sim_queries import list_sim_usage, parse_date_range
-from webapp.sync.ingest import record_connectivity
+from webapp.sync import services as sync
 
 EVENTS_PAGE = 25
 
@@ -72,9 +72,10 @@ def get_usage_series(*, iccid: str, usage_range: UsageRange) -> dict:
 
 
 def refresh_connectivity(*, sim: Sim, client: OneNceClient) -> Sim:
-    """Read the SIM's live connectivity from 1NCE and store it as the sync would."""
-    connectivity = client.get_connectivity(sim.iccid)
-    record_connectivity(states=[(sim.iccid, connectivity)])
-    db.session.commit()
+    """Read the SIM's live connectivity from 1NCE and store it as the sync would.
+
+    The caller commits (with its audit entry).
+    """
+    sync.refresh_connectivity(client=client, iccid=sim.iccid)
     db.session.refresh(sim)
     return sim

@@ -15,6 +15,7 @@ class SyncCollector(Collector):
     """Freshness per kind, rows written, stale SIMs and queue depths (needs an app context)."""
 
     def collect(self):
+        """Read the gauges now, from the database and the queues."""
         last_success = GaugeMetricFamily(
             "simfleet_sync_last_success_timestamp_seconds",
             "When the last successful run of a sync kind finished.",

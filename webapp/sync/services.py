@@ -229,6 +229,11 @@ def fetch_connectivity(*, client: OneNceClient, account_id: int, iccids: Sequenc
     return tally
 
 
+def refresh_connectivity(*, client: OneNceClient, iccid: str) -> None:
+    """Read one SIM's live connectivity and store it as the connectivity sync does."""
+    ingest.record_connectivity(states=[(iccid, client.get_connectivity(iccid))])
+
+
 FETCHERS = {
     "usage": fetch_usage,
     "quotas": fetch_quotas,
