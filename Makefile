@@ -30,13 +30,15 @@ test: install
 screenshots: install
 	SIMFLEET_SCREENSHOTS=1 $(BIN)/pytest -m browser $(PYTEST_ARGS)
 
+## Lint and format-check with ruff, type-check with mypy (as CI and the pre-commit hooks do).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache .mypy_cache

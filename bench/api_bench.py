@@ -50,7 +50,9 @@ def wrk(url: str, *, seconds: int, connections: int, threads: int, key: str) -> 
     socket_errors = re.search(r"Socket errors: .*", output)
     if socket_errors:
         print(f"  ({url}: {socket_errors.group(0)})")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    assert rate is not None, output
+    return float(rate.group(1))
 
 
 def load_average() -> str:
@@ -119,7 +121,7 @@ def main() -> None:
             measure = {"connections": args.connections, "threads": args.threads, "key": key}
             for target in urls.values():
                 wrk(target, seconds=2, **measure)
-            rates = {label: [] for label in urls}
+            rates: dict[str, list[float]] = {label: [] for label in urls}
             for _ in range(args.rounds):
                 for label, target in urls.items():
                     rates[label].append(wrk(target, seconds=args.seconds, **measure))

@@ -70,7 +70,7 @@ def main() -> None:
                 reset_simulator_stats(root)
                 state, run_s = timed(lambda: run_bulk_job(job_id=job.id, client=get_client()))
                 calls = simulator_stats(root)["by_endpoint"].get(CHANGE_CALLS[args.api_version], 0)
-                row = db.session.get(BulkJob, job.id)
+                row = db.session.get_one(BulkJob, job.id)
                 db.engine.dispose()
     print(
         f"Bulk label job on {args.sims:,} SIMs, API {args.api_version},"

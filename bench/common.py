@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import flask_migrate
 import psycopg
@@ -71,7 +72,7 @@ def empty_redis(url: str) -> Iterator[str]:
         client.close()
 
 
-def app_env(database_url: str, redis_url: str, **extra) -> dict[str, str]:
+def app_env(database_url: str, redis_url: str, **extra: Any) -> dict[str, str]:
     """The environment of a Simfleet process on the benchmark's database and Redis."""
     return {
         **os.environ,
@@ -84,7 +85,7 @@ def app_env(database_url: str, redis_url: str, **extra) -> dict[str, str]:
     }
 
 
-def app_settings(database_url: str, redis_url: str, **overrides) -> dict:
+def app_settings(database_url: str, redis_url: str, **overrides: Any) -> dict:
     """`create_app` overrides for the benchmark's database and Redis."""
     return {
         "APP_ENV": "development",
@@ -96,7 +97,7 @@ def app_settings(database_url: str, redis_url: str, **overrides) -> dict:
     }
 
 
-def migrated_app(database_url: str, redis_url: str, **overrides) -> Flask:
+def migrated_app(database_url: str, redis_url: str, **overrides: Any) -> Flask:
     """A Simfleet app on `database_url`, migrated to head."""
     app = create_app(app_settings(database_url, redis_url, **overrides))
     with app.app_context():

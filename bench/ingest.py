@@ -60,7 +60,7 @@ def revised(rows: Rows, *, share: float, seed: int = 2) -> Rows:
     rng = random.Random(seed)
     bump = Decimal("0.125")
     return [
-        (iccid, replace(u, data_rx_mb=u.data_rx_mb + bump) if rng.random() < share else u)
+        (iccid, replace(u, data_rx_mb=(u.data_rx_mb or 0) + bump) if rng.random() < share else u)
         for iccid, u in rows
     ]
 
@@ -140,7 +140,7 @@ def measure(rows: Rows, *, batch_rows: int, changed: float, repeat: int) -> dict
     account_id = get_account().id
     revision = revised(rows, share=changed)
     create_copy_table()
-    timings = {"copy": [], "first": [], "revision": []}
+    timings: dict[str, list[float]] = {"copy": [], "first": [], "revision": []}
     for _ in range(repeat):
         timings["copy"].append(time_copy(rows))
         settle("usage_daily", "fleet_usage_daily")

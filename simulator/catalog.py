@@ -1,6 +1,7 @@
 """Static reference data of the simulated network: operators, products, limit options."""
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +188,7 @@ PRODUCTS = (
 )
 
 # Selectable self-set monthly limits per service (GET /v1/sims/{service}/limits).
-LIMIT_OPTIONS = {
+LIMIT_OPTIONS: dict[str, tuple[dict[str, Any], ...]] = {
     "data": (
         {"id": 1, "limit": "16", "unit": "MB"},
         {"id": 2, "limit": "50", "unit": "MB"},

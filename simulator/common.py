@@ -225,7 +225,7 @@ def sms_request(iccid: str) -> int:
     if address_type is not None and address_type not in SOURCE_ADDRESS_TYPES:
         raise ApiError(400, "source_address_type must be 145, 161 or 208")
     known_sim_for_write(iccid)
-    return fleet().request_sms(iccid, {**body, "source_address_type": address_type})
+    return fleet().writes.request_sms(iccid, {**body, "source_address_type": address_type})
 
 
 def payment_method_error() -> Response | None:

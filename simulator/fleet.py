@@ -1,6 +1,10 @@
-"""The simulated 1NCE account: a deterministic fleet plus the writes made to it (ground truth)."""
+"""The simulated 1NCE account: a deterministic fleet and its changes (ground truth).
 
-import heapq
+`Fleet` holds the state and answers every read; the API's writes wait in `fleet.writes`
+(simulator/writes.py) until due, and tests change the fleet at once through
+`fleet.controls` (simulator/fleet_controls.py).
+"""
+
 import itertools
 import math
 import threading
@@ -9,8 +13,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
+from typing import Any
 
 from simulator import activity, identity
+from simulator.fleet_controls import FleetControls
 from simulator.ledger import Change, Ledger, QuotaState, replay, usage_before_epoch
 from simulator.records import (
     Connectivity,
@@ -32,14 +39,12 @@ from simulator.seeding import (
     first_serial,
     order_date,
 )
+from simulator.writes import Writes
 
 Clock = Callable[[], datetime]
 SIM_STATUSES = ("Enabled", "Disabled")
-EDITABLE_FIELDS = frozenset({"status", "label", "imei_lock", "imei"})
 FIRST_ORDER_NUMBER = 2_000_000_001
-FIRST_MT_SMS_ID = 10**12
 PEAK_THROUGHPUT = 128_000
-TOPUP_PRODUCT = 2001
 SIM_PRODUCT = 1001
 PRICE_CENTS = 1000
 
@@ -59,7 +64,11 @@ class Overlay:
 
 
 class Fleet:
-    """A deterministic SIM fleet derived from `seed`, with asynchronous writes and a clock."""
+    """A deterministic SIM fleet derived from `seed`, on a clock of its own.
+
+    Writes through the API go to `writes` (in effect after `write_delay` seconds); tests and
+    demos change the fleet at once through `controls`.
+    """
 
     def __init__(
         self,
@@ -70,10 +79,10 @@ class Fleet:
         write_delay: float = 2.0,
     ) -> None:
         self.seed = seed
-        self.write_delay = timedelta(seconds=write_delay)
         self._clock = now or utc_now
         self._offset = timedelta(0)
-        self._lock = threading.RLock()
+        # Shared with `writes` and `controls`: a read, a write and its effect never interleave.
+        self.lock = threading.RLock()
         started = self.now()
         self.anchor = datetime.combine(started.date(), datetime.min.time(), UTC)
         self.history_start = self.anchor - HISTORY_DAYS * DAY
@@ -83,11 +92,10 @@ class Fleet:
         self._removed: list[int] = []
         self._added: dict[int, datetime] = {}
         self._overlays: dict[int, Overlay] = {}
-        self._pending: list[tuple[datetime, int, Callable[[datetime], None]]] = []
-        self._sequence = itertools.count()
         self._orders: list[Order] = []
-        self._next_sms_id = itertools.count(FIRST_MT_SMS_ID)
         self._limits = {"data": 4, "smsMO": 12, "smsMT": 22}
+        self.writes = Writes(self, write_delay)
+        self.controls = FleetControls(self)
 
     # Clock
 
@@ -98,34 +106,34 @@ class Fleet:
             moment = moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC) + self._offset
 
-    def advance_clock(self, seconds: float) -> None:
-        """Move the simulator's time forward (due writes then take effect)."""
-        with self._lock:
-            self._offset += timedelta(seconds=seconds)
-
     # Inventory
 
     def count(self) -> int:
         """Number of SIMs in the account."""
-        with self._lock:
+        with self.lock:
             return self._size - len(self._removed)
+
+    def has_sim(self, iccid: str) -> bool:
+        """Whether the SIM is in the account."""
+        with self.lock:
+            return self._index(iccid) is not None
 
     def iccids(self) -> list[str]:
         """All ICCIDs in the order the list endpoint pages them."""
-        with self._lock:
+        with self.lock:
             return [self._iccid(index) for index in self._live_indices()]
 
     def sim(self, iccid: str) -> SimRecord | None:
         """The SIM as the API reports it now, or None if it is not in the account."""
-        with self._lock:
-            now = self._settle()
+        with self.lock:
+            now = self.writes.settle()
             index = self._index(iccid)
             return None if index is None else self._record(index, now)
 
     def page(self, page: int, page_size: int) -> tuple[list[SimRecord], int]:
         """One page of SIMs (1-based) and the total count."""
-        with self._lock:
-            now = self._settle()
+        with self.lock:
+            now = self.writes.settle()
             indices = itertools.islice(self._live_indices((page - 1) * page_size), page_size)
             return [self._record(index, now) for index in indices], self.count()
 
@@ -133,16 +141,14 @@ class Fleet:
         self, filters: dict[str, str], sort: list[str], page: int, page_size: int
     ) -> tuple[list[SimRecord], int]:
         """A page of SIMs matching exact `imei`/`ip_address` filters, sorted by those fields."""
-        with self._lock:
-            now = self._settle()
+        with self.lock:
+            now = self.writes.settle()
             candidates = self._candidates(filters.get("ip_address"))
             matches = [index for index in candidates if self._matches(index, filters)]
             for key in reversed(sort):
                 descending = key.startswith("-")
                 name = key.lstrip("-")
-                matches.sort(
-                    key=lambda index, name=name: self._sort_key(index, name), reverse=descending
-                )
+                matches.sort(key=partial(self._sort_key, name=name), reverse=descending)
             chosen = matches[(page - 1) * page_size : page * page_size]
             return [self._record(index, now) for index in chosen], len(matches)
 
@@ -150,8 +156,8 @@ class Fleet:
 
     def usage(self, iccid: str, start: date, end: date) -> list[UsageDay] | None:
         """Rated usage per day from `start` to `end` (inclusive, not past today), oldest first."""
-        with self._lock:
-            now = self._settle()
+        with self.lock:
+            now = self.writes.settle()
             found = self._sim_and_ledger(iccid, now)
             if found is None:
                 return None
@@ -177,8 +183,8 @@ class Fleet:
 
     def events(self, iccid: str) -> list[Event] | None:
         """Events of the last seven days, newest first, each with its stable `id`."""
-        with self._lock:
-            now = self._settle()
+        with self.lock:
+            now = self.writes.settle()
             found = self._sim_and_ledger(iccid, now)
             if found is None:
                 return None
@@ -186,8 +192,8 @@ class Fleet:
 
     def connectivity(self, iccid: str) -> Connectivity | None:
         """Attachment now (ONLINE, ATTACHED, OFFLINE or BLOCKED; `v1_status` has no BLOCKED)."""
-        with self._lock:
-            now = self._settle()
+        with self.lock:
+            now = self.writes.settle()
             found = self._sim_and_ledger(iccid, now)
             if found is None:
                 return None
@@ -195,8 +201,8 @@ class Fleet:
 
     def sms(self, iccid: str) -> list[SmsMessage] | None:
         """SMS of the last seven days (MO and MT), newest first."""
-        with self._lock:
-            now = self._settle()
+        with self.lock:
+            now = self.writes.settle()
             found = self._sim_and_ledger(iccid, now)
             if found is None:
                 return None
@@ -218,8 +224,8 @@ class Fleet:
 
     def is_expired(self, iccid: str) -> bool:
         """Whether the SIM's quota validity ended (1NCE then refuses modifications)."""
-        with self._lock:
-            now = self._settle()
+        with self.lock:
+            now = self.writes.settle()
             found = self._sim_and_ledger(iccid, now)
             return found is not None and found[1].expired
 
@@ -231,16 +237,16 @@ class Fleet:
         Without `include_sims` the seeded orders carry no ICCIDs, which keeps listing the
         orders of a 100,000-SIM fleet cheap.
         """
-        with self._lock:
-            self._settle()
+        with self.lock:
+            self.writes.settle()
             batches = math.ceil(self.initial_sims / ORDER_BATCH)
             seeded = [self._seeded_order(batch, include_sims) for batch in range(batches)]
             return seeded + list(self._orders)
 
     def order(self, order_number: int) -> Order | None:
         """One order by number."""
-        with self._lock:
-            self._settle()
+        with self.lock:
+            self.writes.settle()
             batch = order_number - FIRST_ORDER_NUMBER
             batches = math.ceil(self.initial_sims / ORDER_BATCH)
             if 0 <= batch < batches:
@@ -251,122 +257,106 @@ class Fleet:
 
     def limits(self) -> dict[str, int]:
         """The selected monthly limit option id per service (data, smsMO, smsMT)."""
-        with self._lock:
-            self._settle()
+        with self.lock:
+            self.writes.settle()
             return dict(self._limits)
 
-    # Writes as the API takes them: validated now, applied after the write delay
+    # Changes, applied by `writes` (when due) and `controls` (at once) with `lock` held
 
-    def request_update(self, iccid: str, changes: dict[str, object]) -> None:
-        """Queue a SIM update (status, label, imei_lock) like PUT /v1/sims/{iccid}."""
-        self._later(lambda at: self._apply_update(iccid, changes, at))
+    def shift_clock(self, delta: timedelta) -> None:
+        """Move the simulator's time by `delta`."""
+        self._offset += delta
 
-    def request_reset(self, iccid: str) -> None:
-        """Queue a connectivity reset."""
-        self._later(lambda at: self._add_change(iccid, Change(at, "reset")))
+    def activate_sims(self, count: int, at: datetime) -> list[str]:
+        """Add SIMs activated at `at`, in one new order; returns their ICCIDs."""
+        indices = range(self._size, self._size + count)
+        self._size += count
+        for index in indices:
+            self._added[index] = at
+        iccids = tuple(self._iccid(index) for index in indices)
+        self.place_order("ADDITIONAL_ORDER", iccids, SIM_PRODUCT, at)
+        return list(iccids)
 
-    def request_sms(self, iccid: str, message: dict[str, object]) -> int:
-        """Queue an MT SMS; returns its id (known at once, as in the Location header)."""
-        message_id = next(self._next_sms_id)
-        self._later(lambda at: self._apply_sms(iccid, message_id, message, at))
-        return message_id
-
-    def request_topup(self, iccids: list[str]) -> int:
-        """Place a top-up order for the SIMs; quotas grow after the write delay."""
-        with self._lock:
-            now = self._settle()
-            order_type = "TOPUP" if len(iccids) == 1 else "BULK_TOPUP"
-            number = self._place_order(order_type, tuple(iccids), TOPUP_PRODUCT, now)
-            for iccid in iccids:
-                self._later(lambda at, iccid=iccid: self._add_change(iccid, Change(at, "topup")))
-            return number
-
-    def request_limits(self, choices: dict[str, int]) -> None:
-        """Queue a change of the monthly limits."""
-        self._later(lambda at: self._limits.update(choices))
-
-    def cancel_sms(self, iccid: str, message_id: int) -> bool:
-        """Cancel a buffered MT SMS; False if there is no such pending message."""
-        with self._lock:
-            self._settle()
-            index = self._index(iccid)
-            overlay = self._overlays.get(index) if index is not None else None
-            for message in overlay.messages if overlay else ():
-                if message.id == message_id and message.status == 2:
-                    overlay.messages.remove(message)
-                    return True
+    def drop_sim(self, iccid: str) -> bool:
+        """Take the SIM out of the account; False if it is not in it."""
+        index = self._index(iccid)
+        if index is None:
             return False
+        insort(self._removed, index)
+        self._overlays.pop(index, None)
+        return True
 
-    def pending_writes(self) -> int:
-        """Writes accepted but not yet in effect."""
-        with self._lock:
-            self._settle()
-            return len(self._pending)
+    def apply_update(self, iccid: str, changes: dict[str, object], at: datetime) -> None:
+        """Change SIM fields (a status change also enters the ledger); unknown SIMs are skipped."""
+        index = self._index(iccid)
+        if index is None:
+            return
+        overlay = self._overlay(index)
+        for name, value in changes.items():
+            if name == "status" and value != self._status(self._seed(index), at):
+                overlay.changes.append(Change(at, "status", value))
+            overlay.fields[name] = value
 
-    def flush_writes(self) -> None:
-        """Let every accepted write take effect now."""
-        with self._lock:
-            now = self.now()
-            while self._pending:
-                _, _, apply = heapq.heappop(self._pending)
-                apply(now)
+    def add_change(self, iccid: str, change: Change) -> None:
+        """Enter a change (reset, top-up...) in the SIM's ledger; unknown SIMs are skipped."""
+        index = self._index(iccid)
+        if index is not None:
+            self._overlay(index).changes.append(change)
 
-    # Direct changes for tests (take effect at once)
+    def deliver_sms(self, iccid: str, message_id: int, body: dict[str, Any], at: datetime) -> None:
+        """Submit an MT SMS at `at`: delivered unless the SIM is offline, else buffered."""
+        index = self._index(iccid)
+        if index is None:
+            return
+        state = activity.connectivity(
+            self.seed, self._seed(index), self._ledger(index, at), at, self.anchor
+        )
+        delivered = state.v1_status != "OFFLINE"
+        message = SmsMessage(
+            id=message_id,
+            direction="MT",
+            payload=str(body["payload"]),
+            submitted_at=at,
+            expires_at=at + activity.SMS_VALIDITY,
+            status=4 if delivered else 2,
+            delivered_at=at + timedelta(seconds=3) if delivered else None,
+            source_address=str(body.get("source_address") or "1NCE"),
+            source_address_type=int(body.get("source_address_type") or 208),
+            dcs=int(body.get("dcs") or 0),
+            udh=str(body.get("udh") or ""),
+        )
+        overlay = self._overlay(index)
+        overlay.messages.append(message)
+        if delivered:
+            overlay.changes.append(Change(at, "sms_mt"))
 
-    def add_sims(self, count: int) -> list[str]:
-        """Add SIMs activated now (a new order); returns their ICCIDs."""
-        with self._lock:
-            now = self._settle()
-            indices = range(self._size, self._size + count)
-            self._size += count
-            for index in indices:
-                self._added[index] = now
-            iccids = tuple(self._iccid(index) for index in indices)
-            self._place_order("ADDITIONAL_ORDER", iccids, SIM_PRODUCT, now)
-            return list(iccids)
+    def cancel_buffered_sms(self, iccid: str, message_id: int) -> bool:
+        """Drop a buffered MT SMS; False if there is no such pending message."""
+        index = self._index(iccid)
+        overlay = self._overlays.get(index) if index is not None else None
+        messages = overlay.messages if overlay else []
+        for message in messages:
+            if message.id == message_id and message.status == 2:
+                messages.remove(message)
+                return True
+        return False
 
-    def remove_sim(self, iccid: str) -> None:
-        """Take a SIM out of the account (e.g. transferred to another organisation)."""
-        with self._lock:
-            index = self._index(iccid)
-            if index is None:
-                raise KeyError(iccid)
-            insort(self._removed, index)
-            self._overlays.pop(index, None)
+    def place_order(
+        self, order_type: str, iccids: tuple[str, ...], product: int, at: datetime
+    ) -> int:
+        """Record a purchase order placed at `at`; returns its number."""
+        batches = math.ceil(self.initial_sims / ORDER_BATCH)
+        number = FIRST_ORDER_NUMBER + batches + len(self._orders)
+        quantity = len(iccids)
+        order = Order(number, order_type, at, iccids, product, quantity, quantity * PRICE_CENTS)
+        self._orders.append(order)
+        return number
 
-    def update_sim(self, iccid: str, **changes: object) -> None:
-        """Change status, label (None removes it), imei_lock or imei at once."""
-        unknown = set(changes) - EDITABLE_FIELDS
-        if unknown:
-            raise TypeError(f"not editable: {sorted(unknown)}")
-        with self._lock:
-            now = self._settle()
-            if self._index(iccid) is None:
-                raise KeyError(iccid)
-            self._apply_update(iccid, changes, now)
-
-    def top_up(self, iccid: str) -> None:
-        """Top the SIM's quotas up at once."""
-        with self._lock:
-            now = self._settle()
-            if self._index(iccid) is None:
-                raise KeyError(iccid)
-            self._add_change(iccid, Change(now, "topup"))
+    def select_limits(self, choices: dict[str, int]) -> None:
+        """Select monthly limit options (option id per service)."""
+        self._limits.update(choices)
 
     # Internals
-
-    def _settle(self) -> datetime:
-        """Apply the writes that are due; returns the current time."""
-        now = self.now()
-        while self._pending and self._pending[0][0] <= now:
-            due, _, apply = heapq.heappop(self._pending)
-            apply(due)
-        return now
-
-    def _later(self, apply: Callable[[datetime], None]) -> None:
-        with self._lock:
-            due = self._settle() + self.write_delay
-            heapq.heappush(self._pending, (due, next(self._sequence), apply))
 
     def _index(self, iccid: str) -> int | None:
         serial = identity.serial_of(iccid)
@@ -409,7 +399,7 @@ class Fleet:
             return None
         return self._seed(index), self._ledger(index, now)
 
-    def _field(self, index: int, name: str, seeded: object) -> object:
+    def _field(self, index: int, name: str, seeded: object) -> Any:
         overlay = self._overlays.get(index)
         if overlay is not None and name in overlay.fields:
             return overlay.fields[name]
@@ -440,8 +430,8 @@ class Fleet:
         )
 
     def _quota(self, iccid: str, kind: str) -> Quota | None:
-        with self._lock:
-            now = self._settle()
+        with self.lock:
+            now = self.writes.settle()
             found = self._sim_and_ledger(iccid, now)
             return None if found is None else quota_of(*found, kind)
 
@@ -449,8 +439,9 @@ class Fleet:
         if ip_address is None:
             return list(self._live_indices())
         index = identity.index_of_ip(ip_address)
-        live = index is not None and index < self._size and not self._is_removed(index)
-        return [index] if live else []
+        if index is None or index >= self._size or self._is_removed(index):
+            return []
+        return [index]
 
     def _matches(self, index: int, filters: dict[str, str]) -> bool:
         return all(self._field_text(index, name) == value for name, value in filters.items())
@@ -468,57 +459,6 @@ class Fleet:
 
     def _overlay(self, index: int) -> Overlay:
         return self._overlays.setdefault(index, Overlay())
-
-    def _add_change(self, iccid: str, change: Change) -> None:
-        index = self._index(iccid)
-        if index is not None:
-            self._overlay(index).changes.append(change)
-
-    def _apply_update(self, iccid: str, changes: dict[str, object], at: datetime) -> None:
-        index = self._index(iccid)
-        if index is None:
-            return
-        overlay = self._overlay(index)
-        for name, value in changes.items():
-            if name == "status" and value != self._status(self._seed(index), at):
-                overlay.changes.append(Change(at, "status", value))
-            overlay.fields[name] = value
-
-    def _apply_sms(self, iccid: str, message_id: int, body: dict[str, object], at: datetime):
-        index = self._index(iccid)
-        if index is None:
-            return
-        state = activity.connectivity(
-            self.seed, self._seed(index), self._ledger(index, at), at, self.anchor
-        )
-        delivered = state.v1_status != "OFFLINE"
-        message = SmsMessage(
-            id=message_id,
-            direction="MT",
-            payload=str(body["payload"]),
-            submitted_at=at,
-            expires_at=at + activity.SMS_VALIDITY,
-            status=4 if delivered else 2,
-            delivered_at=at + timedelta(seconds=3) if delivered else None,
-            source_address=str(body.get("source_address") or "1NCE"),
-            source_address_type=int(body.get("source_address_type") or 208),
-            dcs=int(body.get("dcs") or 0),
-            udh=str(body.get("udh") or ""),
-        )
-        overlay = self._overlay(index)
-        overlay.messages.append(message)
-        if delivered:
-            overlay.changes.append(Change(at, "sms_mt"))
-
-    def _place_order(
-        self, order_type: str, iccids: tuple[str, ...], product: int, now: datetime
-    ) -> int:
-        batches = math.ceil(self.initial_sims / ORDER_BATCH)
-        number = FIRST_ORDER_NUMBER + batches + len(self._orders)
-        quantity = len(iccids)
-        order = Order(number, order_type, now, iccids, product, quantity, quantity * PRICE_CENTS)
-        self._orders.append(order)
-        return number
 
     def _seeded_order(self, batch: int, include_sims: bool) -> Order:
         first = batch * ORDER_BATCH

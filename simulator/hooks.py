@@ -5,7 +5,7 @@ import time
 
 from flask import Flask, Response, request
 
-from simulator import controls, views, views_v2
+from simulator import controls, oauth, views, views_v2
 from simulator.common import (
     API_PREFIX,
     CATALOG_PREFIXES,
@@ -31,7 +31,8 @@ V1_RETIRED = "API v1 has been retired; use /v2"
 
 
 def register(app: Flask) -> None:
-    """Attach both API versions, the controls, the gateway hooks and the error handlers."""
+    """Attach the token endpoint, both API versions, controls, gateway hooks, error handlers."""
+    app.register_blueprint(oauth.oauth)
     app.register_blueprint(views.api)
     app.register_blueprint(views_v2.api)
     app.register_blueprint(controls.control)

@@ -1,4 +1,6 @@
-"""The OAuth token endpoint and the v1 Management API routes."""
+"""The v1 Management API routes (the token endpoint both versions share is in oauth.py)."""
+
+from operator import attrgetter
 
 from flask import Blueprint, Response, request
 
@@ -34,56 +36,6 @@ from simulator.responses import (
 api = Blueprint("management_api", __name__, url_prefix=API_PREFIX)
 
 
-# OAuth
-
-
-def token_error(code: str, message: str) -> Response:
-    """A token endpoint error: HTTP 400 with camelCase keys."""
-    return json_response({"statusCode": 400, "errorCode": code, "message": message}, 400)
-
-
-@api.post("/oauth/token")
-def oauth_token() -> Response:
-    """Client-credentials grant with HTTP Basic; JSON or form body."""
-    content_type = request.mimetype
-    if content_type == "application/json":
-        body = request.get_json(silent=True)
-        body = body if isinstance(body, dict) else {}
-    elif content_type == "application/x-www-form-urlencoded":
-        body = request.form.to_dict()
-    else:
-        return token_error("UnsupportedContentTypeError", "Content-Type not supported")
-    auth = request.authorization
-    if auth is None or auth.type != "basic" or not auth.username:
-        return token_error(
-            "AuthValidationError", "Auth header validation error: Missing attributes 'username'"
-        )
-    if not auth.password:
-        return token_error(
-            "AuthValidationError", "Auth header validation error: Missing attributes 'password'"
-        )
-    if body.get("grant_type") != "client_credentials":
-        return token_error(
-            "BodyValidationError", "Request body validation error: Missing attributes 'grant_type'"
-        )
-    config = settings()
-    if auth.username != config.client_id:
-        return token_error("BadCredentials", "User does not exist.")
-    if auth.password != config.client_secret:
-        return token_error("BadCredentials", "Incorrect username or password.")
-    tokens = gateway().tokens
-    return json_response(
-        {
-            "status_code": 200,
-            "access_token": tokens.issue(auth.username),
-            "token_type": "bearer",
-            "expires_in": tokens.ttl,
-            "userId": auth.username,
-            "scope": "all",
-        }
-    )
-
-
 def unknown_sim() -> Response:
     """Reading an unknown ICCID: 200 with an empty body as recorded, or 404 if configured."""
     if settings().unknown_iccid == "404":
@@ -114,7 +66,7 @@ def bulk_update() -> Response:
             raise ExpiredSim()
         updates.append((item["iccid"], sim_changes(item)))
     for iccid, changes in updates:
-        fleet().request_update(iccid, changes)
+        fleet().writes.request_update(iccid, changes)
     return empty(201)
 
 
@@ -130,7 +82,7 @@ def update_sim(iccid: str) -> Response:
     """Queue a SIM update (partial bodies and `{}` are accepted): 200, empty body."""
     changes = sim_changes(json_body())
     known_sim_for_write(iccid)
-    fleet().request_update(iccid, changes)
+    fleet().writes.request_update(iccid, changes)
     return empty(200)
 
 
@@ -159,7 +111,7 @@ def connectivity_info(iccid: str) -> Response:
 def reset(iccid: str) -> Response:
     """Queue a connectivity reset: 201, empty body."""
     known_sim_for_write(iccid)
-    fleet().request_reset(iccid)
+    fleet().writes.request_reset(iccid)
     return empty(201)
 
 
@@ -240,14 +192,14 @@ def get_sms(iccid: str, message_id: int) -> Response:
 @api.delete("/v1/sims/<iccid>/sms/<int:message_id>")
 def cancel_sms(iccid: str, message_id: int) -> Response:
     """Cancel a buffered (undelivered) MT SMS."""
-    if not fleet().cancel_sms(iccid, message_id):
+    if not fleet().writes.cancel_sms(iccid, message_id):
         raise ApiError(404, "SMS not found or already delivered")
     return empty(200)
 
 
 def topup_response(iccids: list[str]) -> Response:
     """Place the order and answer 201 with the order's Location."""
-    return empty(201, headers=order_location("v1", fleet().request_topup(iccids)))
+    return empty(201, headers=order_location("v1", fleet().writes.request_topup(iccids)))
 
 
 @api.post("/v1/sims/<iccid>/topup")
@@ -300,7 +252,7 @@ def set_limits() -> Response:
             if body[key] not in valid:
                 raise ApiError(400, f"{key} must be one of {sorted(valid)}")
             choices[service] = body[key]
-    fleet().request_limits(choices)
+    fleet().writes.request_limits(choices)
     return empty(201)
 
 
@@ -324,7 +276,7 @@ def list_orders() -> Response:
         name = key.lstrip("-")
         if name not in ("order_number", "order_status", "order_date"):
             raise ApiError(400, f"Sorting by '{name}' is not supported")
-        orders.sort(key=lambda order, name=name: getattr(order, name), reverse=key[:1] == "-")
+        orders.sort(key=attrgetter(name), reverse=key[:1] == "-")
     page_orders = page_of(orders, page, page_size)
     chosen = [fleet().order(order.order_number) for order in page_orders]
     api_url = request.host_url + API_PREFIX.lstrip("/")

@@ -71,7 +71,7 @@ def update_sim(iccid: str) -> Response:
     if body.get("iccid", iccid) != iccid:
         raise ApiError(400, "iccid in the body does not match the path")
     known_sim_for_write(iccid)
-    fleet().request_update(iccid, changes)
+    fleet().writes.request_update(iccid, changes)
     return empty(200)
 
 
@@ -79,6 +79,7 @@ def update_sim(iccid: str) -> Response:
 def sim_status(iccid: str) -> Response:
     """SimsConnectivityDetail: ONLINE, ATTACHED, OFFLINE or BLOCKED, traffic limit state."""
     record, state = known_sim(iccid), fleet().connectivity(iccid)
+    assert state is not None, "a known SIM has a state"
     return json_response(wire_v2.status(record, state))
 
 
@@ -86,8 +87,10 @@ def sim_status(iccid: str) -> Response:
 def connectivity_info(iccid: str) -> Response:
     """Network-side subscriber query, as on v1."""
     known_sim(iccid)
+    state = fleet().connectivity(iccid)
+    assert state is not None, "a known SIM has a state"
     body = wire.connectivity_info(
-        fleet().connectivity(iccid),
+        state,
         fleet().now(),
         bool_param("subscriber", True),
         bool_param("ussd", False),
@@ -99,7 +102,7 @@ def connectivity_info(iccid: str) -> Response:
 def reset(iccid: str) -> Response:
     """Queue a connectivity reset: 201, empty body."""
     known_sim_for_write(iccid)
-    fleet().request_reset(iccid)
+    fleet().writes.request_reset(iccid)
     return empty(201)
 
 
@@ -115,29 +118,36 @@ def usage(iccid: str) -> Response:
     faults = gateway().faults
     if iccid in faults.garbled_iccids:
         return json_response({"stats": "garbled"})
-    return json_response(wire_v2.usage(usage_days(iccid), faults.v2_usage_shape))
+    days = usage_days(iccid)
+    assert days is not None, "a known SIM has usage"
+    return json_response(wire_v2.usage(days, faults.v2_usage_shape))
 
 
 @api.get("/sims/<iccid>/quota/data")
 def data_quota(iccid: str) -> Response:
     """The data SimsQuota (MB)."""
     known_sim(iccid)
-    return json_response(wire_v2.quota(fleet().data_quota(iccid), "data"))
+    quota = fleet().data_quota(iccid)
+    assert quota is not None, "a known SIM has quotas"
+    return json_response(wire_v2.quota(quota, "data"))
 
 
 @api.get("/sims/<iccid>/quota/sms")
 def sms_quota(iccid: str) -> Response:
     """The SMS SimsQuota (messages)."""
     known_sim(iccid)
-    return json_response(wire_v2.quota(fleet().sms_quota(iccid), "sms"))
+    quota = fleet().sms_quota(iccid)
+    assert quota is not None, "a known SIM has quotas"
+    return json_response(wire_v2.quota(quota, "sms"))
 
 
 @api.get("/sims/<iccid>/events")
 def events(iccid: str) -> Response:
     """A plain array of Events, newest first; `pageSize` 1 to 1000; no sort, no paging headers."""
     page, page_size = paging(1000)
-    record = known_sim(iccid)
-    items = page_of(fleet().events(iccid), page, page_size)
+    record, found = known_sim(iccid), fleet().events(iccid)
+    assert found is not None, "a known SIM has events"
+    items = page_of(found, page, page_size)
     return json_response([wire_v2.event(record, item) for item in items])
 
 
@@ -145,8 +155,9 @@ def events(iccid: str) -> Response:
 def list_sms(iccid: str) -> Response:
     """A plain array of SimsSms, newest first; `per_page` (not `pageSize`) 1 to 1000, default 20."""
     page, per_page = paging(1000, 20, "per_page")
-    record = known_sim(iccid)
-    messages = page_of(fleet().sms(iccid), page, per_page)
+    record, found = known_sim(iccid), fleet().sms(iccid)
+    assert found is not None, "a known SIM has messages"
+    messages = page_of(found, page, per_page)
     return json_response([wire_v2.sms(record, message) for message in messages])
 
 
@@ -169,7 +180,7 @@ def get_sms(iccid: str, message_id: int) -> Response:
 @api.delete("/sims/<iccid>/sms/<int:message_id>")
 def cancel_sms(iccid: str, message_id: int) -> Response:
     """Cancel a buffered MT SMS: 200 with its id as a string."""
-    if not fleet().cancel_sms(iccid, message_id):
+    if not fleet().writes.cancel_sms(iccid, message_id):
         raise not_found()
     return json_response({"id": str(message_id)})
 
@@ -185,4 +196,4 @@ def topup(iccid: str) -> Response:
     error = payment_method_error()
     if error is not None:
         return error
-    return empty(201, headers=order_location("v2", fleet().request_topup([iccid])))
+    return empty(201, headers=order_location("v2", fleet().writes.request_topup([iccid])))

@@ -234,6 +234,7 @@ def pdp_context(record: SimRecord, state: Connectivity, session: Session, now: d
 def event(record: SimRecord, item: Event) -> dict:
     """A v1 event: free-text `event_type`, millisecond timestamp with `+0000`."""
     network = item.network
+    assert network is not None, "events are served with their network"
     body: dict[str, object] = {
         "timestamp": iso_millis(item.timestamp),
         "event_type": item.event_type,

@@ -1,10 +1,15 @@
-"""The system Chromium every browser test drives (Debian's package in CI; never downloaded)."""
+"""Pytest plugin: the system Chromium every browser test drives (Debian's package in CI).
+
+A test that asks for `browser` (or any fixture built on `playwright`) is marked `browser` by
+tests/conftest.py. Chromium is never downloaded.
+"""
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Playwright
+from playwright.sync_api import Browser, Playwright, expect, sync_playwright
 
 CHROMIUM = Path(os.environ.get("SIMFLEET_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -14,6 +19,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# For actions and expect() alike: generous for a loaded CI machine, short enough to fail fast.
+ACTION_TIMEOUT_MS = 10_000
 
 
 def launch_chromium(playwright: Playwright) -> Browser:
@@ -28,3 +35,19 @@ def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(
         executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
     )
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    """Playwright's sync API (its driver only: browsers come from the system, never a download)."""
+    expect.set_options(timeout=ACTION_TIMEOUT_MS)
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright) -> Iterator[Browser]:
+    """The system Chromium, headless; a test opens its pages in contexts of their own."""
+    browser = launch_chromium(playwright)
+    yield browser
+    browser.close()

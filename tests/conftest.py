@@ -4,9 +4,8 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from types import FunctionType, ModuleType
 
-import flask_migrate
-import psycopg
 import pytest
 import redis as redis_lib
 import sqlalchemy as sa
@@ -14,16 +13,66 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
 from devtools import devstack
+from tests.helpers import PASSWORD, app_settings, reset_and_migrate, serve_app
 from webapp import create_app
 from webapp.admin.services import create_user
 from webapp.extensions import db
 from webapp.models import ProviderAccount, Role, Sim
 from webapp.timeseries import timescaledb_loadable
 
-pytest_plugins = ["tests.fixtures_simulator"]
+pytest_plugins = ["tests.fixtures_simulator", "tests.chromium"]
 
 # Parallel sessions on one server each name their own database.
 TEST_DATABASE = os.environ.get("TEST_DATABASE_NAME", "simfleet_test")
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
+
+def _from_playwright(value: object) -> bool:
+    """Whether a module global is Playwright's: a module, class, function or object of it."""
+    if isinstance(value, ModuleType):
+        name = value.__name__
+    elif isinstance(value, type | FunctionType):
+        name = value.__module__
+    else:
+        # Not the object's own attribute: a proxy (flask.request) would look it up outside.
+        name = type(value).__module__
+    return name.partition(".")[0] == "playwright"
+
+
+def drives_chromium(item: pytest.Item) -> bool:
+    """Whether a test drives Chromium, and so is a `browser` test.
+
+    It does if it lives in tests/browser, uses the `playwright` fixture (the `browser`
+    fixture and every page fixture build on it), or its module imports Playwright.
+    """
+    if BROWSER_TESTS in Path(item.path).parents:
+        return True
+    if "playwright" in getattr(item, "fixturenames", ()):
+        return True
+    module = getattr(item, "module", None)
+    return module is not None and any(map(_from_playwright, vars(module).values()))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that drives Chromium `browser`, and run those after all others.
+
+    A wrapper: the marks are there before `-m` selects, and the order is set after any
+    other plugin has ordered the items. The tests on the browser stack (`stack`) go last of
+    all: every other test flushes the shared Redis database, which would pull the queues
+    from under the stack's worker.
+    """
+    for item in items:
+        if drives_chromium(item):
+            item.add_marker(pytest.mark.browser)
+    result = yield
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("browser") is not None,
+            "stack" in getattr(item, "fixturenames", ()),
+        )
+    )
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -87,28 +136,10 @@ def timescaledb(database_url) -> bool:
     return loadable
 
 
-def app_settings(database_url: str, redis_url: str, **extra) -> dict:
-    """Overrides for create_app in tests: real servers, no rate limits unless asked for."""
-    return {
-        "APP_ENV": "testing",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "RATELIMIT_ENABLED": False,
-        "HEARTBEAT_SECONDS": 60,
-        **extra,
-    }
-
-
 @pytest.fixture(scope="session")
 def migrated_database(database_url, redis_url):
     """Reset the test database and migrate it to head, once per session."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    app = create_app(app_settings(database_url, redis_url))
-    with app.app_context():
-        flask_migrate.upgrade()
-        db.engine.dispose()
+    reset_and_migrate(database_url, redis_url)
     return database_url
 
 
@@ -175,6 +206,14 @@ def client(app):
 
 
 @pytest.fixture
+def live_url(app):
+    """`app` served over HTTP on a free port for the test's duration: its base URL."""
+    served = serve_app(app)
+    yield served.url
+    served.stop()
+
+
+@pytest.fixture
 def make_user(app):
     """Create users: make_user(role="operator", email=..., password=...)."""
 
@@ -229,6 +268,3 @@ def login(client, make_user):
         return user
 
     return sign_in
-
-
-PASSWORD = "correct horse battery"

@@ -12,6 +12,8 @@ from werkzeug.serving import BaseWSGIServer
 
 from simulator import create_simulator_app
 from simulator.server import make_simulator_server
+from webapp.extensions import db
+from webapp.models import ProviderAccount, Sim
 from webapp.one_nce import OneNceClient, RetryPolicy
 
 
@@ -130,6 +132,20 @@ def start_simulator(*, api_version: str = "v2", **options: Any) -> LiveSimulator
         _server=server,
         _thread=thread,
     )
+
+
+def store_first_sim(simulator: LiveSimulator, **columns: Any) -> str:
+    """Copy the simulator's first SIM into the database, as the inventory sync would.
+
+    Enabled, under an account of the simulator; `columns` set more. Returns its ICCID.
+    """
+    account = ProviderAccount(name="sim", api_url=simulator.url, client_id=simulator.client_id)
+    db.session.add(account)
+    db.session.flush()
+    iccid = simulator.fleet.iccids()[0]
+    db.session.add(Sim(iccid=iccid, account_id=account.id, status="Enabled", **columns))
+    db.session.commit()
+    return iccid
 
 
 @pytest.fixture

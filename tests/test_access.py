@@ -1,14 +1,40 @@
-"""Who may open what: every page route against every role."""
+"""Who may open what: every page route against every role, and no route left out."""
 
 import pytest
+from werkzeug.exceptions import HTTPException
 
+from tests.admin import test_access as admin_access
+from tests.api import test_access as api_access
+from tests.bulk import test_access as bulk_access
+from tests.helpers import PASSWORD
+
+ICCID = "8988228066000000001"
 # (method, path, minimum role); None means public.
 ROUTES = [
     ("GET", "/health", None),
     ("GET", "/health/live", None),
+    ("GET", "/health/ready", None),
+    ("GET", "/metrics", None),  # behind a bearer token when METRICS_TOKEN is set (test_ops)
+    ("GET", "/api/v1/metrics", None),
+    ("GET", "/api/v1/openapi.json", None),
+    ("GET", "/api/docs", None),  # 404 unless API_DOCS_ENABLED (tests/api/test_access.py)
     ("GET", "/login", None),
+    ("POST", "/login", None),
     ("GET", "/", "viewer"),
+    ("GET", "/fleet/usage.json", "viewer"),
+    ("GET", "/fleet/sync-status", "viewer"),
     ("GET", "/sims", "viewer"),
+    ("GET", "/sims/export.csv", "viewer"),
+    ("POST", "/sims/views", "viewer"),
+    ("POST", "/sims/views/1/delete", "viewer"),
+    ("GET", f"/sims/{ICCID}", "viewer"),
+    ("GET", f"/sims/{ICCID}/usage.json", "viewer"),
+    ("GET", f"/sims/{ICCID}/usage", "viewer"),
+    ("GET", f"/sims/{ICCID}/events", "viewer"),
+    ("GET", f"/sims/{ICCID}/summary", "viewer"),
+    ("GET", f"/sims/{ICCID}/actions", "viewer"),
+    ("POST", f"/sims/{ICCID}/check", "operator"),
+    ("POST", f"/sims/{ICCID}/actions/label", "operator"),
     ("GET", "/alerts", "viewer"),
     ("GET", "/admin/users", "admin"),
     ("POST", "/admin/users", "admin"),
@@ -17,6 +43,10 @@ ROUTES = [
     ("GET", "/sync", "operator"),
     ("POST", "/sync/inventory", "operator"),
 ]
+# Endpoints no matrix needs to try, and why.
+OUTSIDE_THE_MATRICES = {
+    "static": "stylesheets, scripts and images: public, the sign-in page needs them",
+}
 ROLES = ["anonymous", "viewer", "operator", "admin"]
 RANK = {role: rank for rank, role in enumerate(ROLES)}
 
@@ -27,9 +57,15 @@ def expected_status(role: str, minimum: str | None) -> str:
     return "login" if role == "anonymous" else "forbidden"
 
 
+@pytest.fixture
+def sim(make_sim):
+    """The SIM the matrix's SIM routes name."""
+    return make_sim(iccid=ICCID)
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "path", "minimum"), ROUTES)
-def test_access_matrix(client, login, role, method, path, minimum):
+def test_access_matrix(client, login, sim, role, method, path, minimum):
     if role != "anonymous":
         login(role)
     response = client.open(path, method=method)
@@ -60,7 +96,38 @@ def test_unsafe_requests_need_a_csrf_token(client, login):
 
 def test_login_form_needs_a_csrf_token(client, make_user):
     user = make_user()
-    response = client.post(
-        "/login", data={"email": user.email, "password": "correct horse battery"}, csrf=False
-    )
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD}, csrf=False)
     assert response.status_code != 303
+
+
+def matrix_requests() -> list[tuple[str, str]]:
+    """Every (method, path) an access matrix tries: this one, the admin, bulk and API ones."""
+    return [
+        *((method, path) for method, path, _ in ROUTES),
+        *((method, path.format(prefix="sf_x")) for method, path in admin_access.ROUTES),
+        *bulk_access.ROUTES,
+        *(("GET", path) for path in api_access.READS),
+        *((method, path) for method, path, _ in api_access.WRITES),
+    ]
+
+
+def test_every_route_is_in_an_access_matrix(app):
+    adapter = app.url_map.bind("localhost")
+    covered, stale = set(), []
+    for method, path in matrix_requests():
+        try:
+            endpoint, _ = adapter.match(path, method=method)
+        except HTTPException:  # not found, another method, or a redirect: the row names no route
+            stale.append(f"{method} {path}")
+        else:
+            covered.add((endpoint, method))
+    missing = sorted(
+        f"{method} {rule.rule} ({rule.endpoint})"
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in OUTSIDE_THE_MATRICES
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+        if (rule.endpoint, method) not in covered
+    )
+    assert not missing and not stale, "\n".join(
+        ["routes in no access matrix:", *missing, "matrix rows that match no route:", *stale]
+    )

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from webapp.extensions import db
 from webapp.models import AuditEvent, User
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from webapp.extensions import db
 from webapp.models import AuditEvent
 from webapp.models.base import utcnow

@@ -1,16 +1,15 @@
 """Metrics under Gunicorn with several workers add up across the workers (multiprocess mode)."""
 
-import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from devtools.devstack import free_port
+from tests.helpers import eventually, process_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,31 +18,29 @@ ROOT = Path(__file__).resolve().parent.parent
 def gunicorn(app, tmp_path):
     """Gunicorn with three workers serving the test app's settings."""
     port = free_port()
-    env = {
-        **os.environ,
-        "APP_ENV": "testing",
-        "DATABASE_URL": app.config["DATABASE_URL"],
-        "REDIS_URL": app.config["REDIS_URL"],
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "3",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
-    }
+    env = process_env(
+        app, BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="3", PROMETHEUS_MULTIPROC_DIR=str(tmp_path)
+    )
     gunicorn_bin = Path(sys.executable).parent / "gunicorn"
     process = subprocess.Popen(
         [str(gunicorn_bin), "wsgi:app"], cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def answers() -> bool:
         try:
             requests.get(f"{base}/health", timeout=5)
-            break
         except requests.RequestException:
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
+            return False
+        return True
+
+    try:
+        eventually(answers, timeout=30, interval=0.2, message="Gunicorn did not answer in 30 s")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def test_request_counts_add_up_across_workers(gunicorn):

@@ -6,20 +6,14 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 
-from devtools import devstack
+from tests.helpers import sibling_database
 from webapp.extensions import db
 from webapp.timeseries import timescaledb_enabled
 
 
 @pytest.fixture
 def scratch_app(make_app, database_url):
-    base, _, _ = database_url.partition("?")
-    server, _, _ = base.rpartition("/")
-    query = database_url[len(base) :]
-    # Named after the session's database, so parallel sessions each have their own.
-    scratch = f"{base.rpartition('/')[2]}_migrations"
-    devstack.create_database(f"{server}/postgres{query}", scratch)
-    app = make_app(DATABASE_URL=f"{server}/{scratch}{query}")
+    app = make_app(DATABASE_URL=sibling_database(database_url, "migrations"))
     with app.app_context():
         yield app
         db.session.remove()

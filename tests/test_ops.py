@@ -2,12 +2,12 @@
 
 import json
 import logging
-import time
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import PASSWORD, eventually
 from webapp.extensions import db
 from webapp.ops.services import record_heartbeat
 from webapp.sync.services import get_api_version
@@ -40,10 +40,9 @@ def test_ready_flags_a_configuration_still_on_v1(make_app):
 
 def test_v1_is_counted_down_then_retired(app):
     app.config["ONCE_API_VERSION"] = "v1"
-    with app.app_context():
-        assert get_api_version(today=date(2026, 12, 4))["days_left"] == 27
-        assert get_api_version(today=date(2026, 12, 31))["retired"] is False
-        assert get_api_version(today=date(2027, 1, 1))["retired"] is True
+    assert get_api_version(today=date(2026, 12, 4))["days_left"] == 27
+    assert get_api_version(today=date(2026, 12, 31))["retired"] is False
+    assert get_api_version(today=date(2027, 1, 1))["retired"] is True
 
 
 def test_not_ready_without_redis(make_app):
@@ -137,7 +136,7 @@ def test_one_json_log_line_per_request_without_secrets(capfd, json_logs, client,
     capfd.readouterr()
     client.post(
         "/login",
-        data={"email": user.email, "password": "correct horse battery"},
+        data={"email": user.email, "password": PASSWORD},
         headers={"X-Request-ID": "req-42", "Authorization": "Bearer secret-token-xyz"},
     )
     err = capfd.readouterr().err
@@ -150,7 +149,7 @@ def test_one_json_log_line_per_request_without_secrets(capfd, json_logs, client,
     assert line["user_id"] == str(user.id)
     assert isinstance(line["duration_ms"], float)
     everything = json.dumps(lines)
-    assert "correct horse battery" not in everything
+    assert PASSWORD not in everything
     assert "secret-token-xyz" not in everything
 
 
@@ -172,9 +171,15 @@ def test_connections_the_server_closed_are_replaced(app, client, make_user):
     with killer.connect() as conn:
         assert conn.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pooled})
         gone = sa.text("SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = :pid)")
-        deadline = time.monotonic() + 10
-        while not conn.scalar(gone, {"pid": pooled}) and time.monotonic() < deadline:
-            time.sleep(0.02)  # until the backend has exited and closed its socket
+
+        def backend_gone() -> bool:
+            # A new transaction each time: one keeps its first snapshot of pg_stat_activity.
+            exited = conn.scalar(gone, {"pid": pooled})
+            conn.rollback()
+            return exited
+
+        # Until the backend has exited and closed its socket.
+        eventually(backend_gone, timeout=10, interval=0.02)
     killer.dispose()
     with db.engine.connect() as conn:
         assert conn.scalar(sa.text("SELECT pg_backend_pid()")) != pooled

@@ -1,5 +1,7 @@
 """The SIM detail page."""
 
+from tests.helpers import UNKNOWN_ICCID
+
 
 def test_detail_shows_the_sim_and_escapes_its_label(client, login, make_sim):
     make_sim(iccid="8988228066000000001", label="<script>x</script>")
@@ -11,5 +13,5 @@ def test_detail_shows_the_sim_and_escapes_its_label(client, login, make_sim):
 
 def test_unknown_sim_is_404(client, login):
     login("viewer")
-    assert client.get("/sims/8988228066999999999").status_code == 404
+    assert client.get(f"/sims/{UNKNOWN_ICCID}").status_code == 404
     assert client.get("/sims/not-an-iccid").status_code == 404

@@ -2,23 +2,18 @@
 
 from rq_scheduler import Scheduler
 
+from tests.helpers import drain_queues
 from webapp.extensions import get_redis
 from webapp.ops.services import get_heartbeat
-from webapp.tasks import QUEUES, enqueue, get_queue
-from worker import AppWorker
+from webapp.tasks import enqueue, get_queue
 from worker.scheduler import periodic_jobs, register_periodic_jobs
-
-
-def run_worker_until_idle() -> None:
-    """A real worker (forking a work horse per job) that stops when the queues are empty."""
-    AppWorker([get_queue(name) for name in QUEUES], connection=get_redis()).work(burst=True)
 
 
 def test_heartbeat_job_runs_on_a_worker(client):
     assert get_heartbeat() is None
     job = enqueue("worker.jobs.heartbeat")
     assert job.origin == "default"
-    run_worker_until_idle()
+    drain_queues()
     assert job.get_status() == "finished"
     assert get_heartbeat() is not None
     assert client.get("/health/ready").json["worker"]["last_beat"] is not None
@@ -66,5 +61,5 @@ def test_scheduled_heartbeat_reaches_a_worker(app):
     scheduler = Scheduler(connection=get_redis())
     register_periodic_jobs(scheduler, periodic_jobs(app))
     scheduler.enqueue_jobs()
-    run_worker_until_idle()
+    drain_queues()
     assert get_heartbeat() is not None

@@ -38,6 +38,7 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the shared extension instances to this app."""
     from webapp import models  # noqa: F401  (registers the models on the metadata)
+    from webapp.apikeys.services import watch_api_key_changes
     from webapp.auth.services import configure_login
     from webapp.extensions import (
         csrf,
@@ -59,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     configure_login(app)
     configure_metrics(app)
+    watch_api_key_changes()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -11,7 +11,7 @@ from flask import Response, stream_with_context
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(value) -> str:
+def safe_cell(value: object) -> str:
     """The text of one cell; one that would start a formula gets a leading apostrophe."""
     if value is None:
         return ""

@@ -2,7 +2,7 @@
 
 import select
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 import sqlalchemy as sa
@@ -29,10 +29,18 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
+    """The declarative base of every model, with named constraints."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 db = SQLAlchemy(model_class=Base)
+# The base class of the models. mypy cannot subclass an attribute such as `db.Model`
+# (python/mypy#8603), so it sees `Base`, which `db.Model` extends with Flask-SQLAlchemy's mixins.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 
 
 def drop_closed_connections(app: Flask) -> None:
@@ -48,7 +56,9 @@ def drop_closed_connections(app: Flask) -> None:
             sa.event.listen(engine, "checkout", _refuse_if_readable)
 
 
-def _refuse_if_readable(dbapi_connection, connection_record, connection_proxy) -> None:
+def _refuse_if_readable(
+    dbapi_connection: Any, connection_record: Any, connection_proxy: Any
+) -> None:
     poller = select.poll()  # not select(): that fails on descriptors past 1023
     poller.register(dbapi_connection.fileno(), select.POLLIN)
     if poller.poll(0):
@@ -67,6 +77,7 @@ class RedisConnection:
     """One Redis connection pool per app, shared by the limiter's peers, RQ and caches."""
 
     def init_app(self, app: Flask) -> None:
+        """Open the app's pool on `REDIS_URL`, with short timeouts so a dead Redis fails fast."""
         app.extensions["redis"] = redis.Redis.from_url(
             app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5
         )

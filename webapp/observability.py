@@ -47,6 +47,7 @@ class RedactingFilter(logging.Filter):
     """Apply `redact` to every record's rendered message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the record's message in place; never drop the record."""
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
@@ -57,12 +58,15 @@ class RedactingFilter(logging.Filter):
 class StderrHandler(logging.StreamHandler):
     """Write to whatever sys.stderr is at the time of the call, not at set-up."""
 
+    simfleet: bool  # set on the handler that configure_logging installs, to replace it later
+
     @property
     def stream(self):
+        """The current sys.stderr; what `logging` assigns here is ignored."""
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value) -> None:
+    def stream(self, _value: object) -> None:
         pass
 
 

@@ -31,7 +31,10 @@ def register_security(app: Flask) -> None:
     """Add the security headers, HSTS in production, and ProxyFix for PROXY_HOPS proxies."""
     hops = app.config["PROXY_HOPS"]
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to add WSGI middleware; its stubs declare wsgi_app a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     production = app.config["APP_ENV"] == "production"
 
     @app.after_request

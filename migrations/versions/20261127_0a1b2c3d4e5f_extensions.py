@@ -8,8 +8,6 @@ Create Date: 2026-11-27 00:05:00
 
 from alembic import op
 
-from webapp.timeseries import timescaledb_loadable
-
 revision = "0a1b2c3d4e5f"
 down_revision = "b8877380dfcd"
 branch_labels = None
@@ -18,7 +16,12 @@ depends_on = None
 
 def upgrade():
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    if timescaledb_loadable(op.get_bind()):
+    # TimescaleDB's settings exist only once the server preloads it, which creating the
+    # extension requires (a migration keeps its own copy of the check: it never imports app code).
+    loaded = op.get_bind().exec_driver_sql(
+        "SELECT current_setting('timescaledb.disable_load', true)"
+    ).scalar()
+    if loaded is not None:
         op.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
 
 

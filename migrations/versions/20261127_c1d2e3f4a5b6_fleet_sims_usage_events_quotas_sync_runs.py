@@ -9,8 +9,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from webapp.timeseries import create_hypertable, timescaledb_enabled
-
 # Time-series tables, their time column and chunk size (retention drops whole chunks).
 HYPERTABLES = {
     "usage_daily": ("day", "7 days"),
@@ -179,10 +177,17 @@ def upgrade():
         batch_op.create_index('ix_sync_runs_kind_started_at', ['kind', 'started_at'], unique=False)
 
     # ### end Alembic commands ###
+    # The time indexes are declared above (plain PostgreSQL has them too), not by TimescaleDB.
     bind = op.get_bind()
-    if timescaledb_enabled(bind):
+    if bind.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").scalar():
         for table, (column, chunk) in HYPERTABLES.items():
-            create_hypertable(bind, table, column, chunk)
+            bind.execute(
+                sa.text(
+                    "SELECT create_hypertable(:table, by_range(:column, CAST(:chunk AS interval)),"
+                    " create_default_indexes => false)"
+                ),
+                {"table": table, "column": column, "chunk": chunk},
+            )
 
 
 def downgrade():

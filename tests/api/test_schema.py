@@ -2,11 +2,9 @@
 
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 ST = Path(sys.executable).with_name("st")
 CHECKS = ",".join(
@@ -22,16 +20,10 @@ CHECKS = ",".join(
 
 
 @pytest.fixture
-def live_server(app, make_fleet):
+def live_server(make_fleet, live_url):
     """The app with 300 SIMs and 20 days of usage, served over HTTP from a thread."""
     make_fleet(sims=300, usage_days=20)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    return live_url
 
 
 @pytest.mark.parametrize("scope", ["read", "write"])

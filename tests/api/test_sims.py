@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from devtools.generate_fleet import first_iccid
+from tests.helpers import UNKNOWN_ICCID
 from webapp.extensions import db
 from webapp.models import SimEvent
 from webapp.models.sim import QUOTA_STATES
@@ -59,7 +60,7 @@ def test_sim_documents_follow_every_write_in_utc(client, fleet, keys):
     assert next(sim for sim in page if sim["iccid"] == fleet) == body
 
 
-@pytest.mark.parametrize("iccid", ["8988228066999999999", "not-an-iccid", "1" * 30])
+@pytest.mark.parametrize("iccid", [UNKNOWN_ICCID, "not-an-iccid", "1" * 30])
 def test_unknown_sim_is_a_404_problem(client, fleet, keys, iccid):
     response = client.get(f"/api/v1/sims/{iccid}", headers=keys["read"])
     assert response.status_code == 404
@@ -67,6 +68,23 @@ def test_unknown_sim_is_a_404_problem(client, fleet, keys, iccid):
     body = response.json
     assert body["type"] == "urn:simfleet:problem:not-found"
     assert {"title", "status", "detail"} <= set(body) and body["status"] == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "slug"),
+    [
+        ("GET", "/api/v1/no-such-thing", 404, "not-found"),
+        ("GET", "/api/v2/sims", 404, "not-found"),
+        ("DELETE", "/api/v1/sims", 405, "method-not-allowed"),
+    ],
+)
+def test_routing_errors_are_problems_of_the_api(client, keys, method, path, status, slug):
+    response = client.open(path, method=method, headers=keys["read"], csrf=False)
+    assert response.status_code == status
+    assert response.content_type == "application/problem+json"
+    assert response.json["type"] == f"urn:simfleet:problem:{slug}"
+    if status == 405:
+        assert "GET" in response.headers["Allow"]
 
 
 def _walk(client, headers, query="", between_pages=None) -> list[str]:
@@ -168,19 +186,28 @@ def test_bad_list_parameters_are_400_problems(client, fleet, keys, query, field)
     assert response.json["type"] == "urn:simfleet:problem:bad-request"
 
 
-def test_usage_has_one_row_per_day_with_zeros(client, fleet, keys):
+def test_usage_has_one_row_per_day_zeros_when_known_nulls_when_not(client, fleet, keys):
+    # The fleet has ten known days; the five before them were never fetched: nulls, not zeros.
     today = datetime.now(UTC).date()
     start = today - timedelta(days=14)
+    db.session.execute(
+        sa.text("UPDATE usage_daily SET data_rx_mb = 0, data_tx_mb = 0, sms_mo = 0, sms_mt = 0"
+                " WHERE iccid = :i AND day = :d"),
+        {"i": fleet, "d": today - timedelta(days=9)},
+    )  # fmt: skip
+    db.session.commit()
     response = client.get(
         f"/api/v1/sims/{fleet}/usage?start={start}&end={today}", headers=keys["read"]
     )
     rows = response.json["data"]
     assert [r["date"] for r in rows] == [str(start + timedelta(days=n)) for n in range(15)]
-    assert rows[0]["data_total_mb"] == 0 and rows[0]["sms_mo"] == 0
+    fields = ("data_rx_mb", "data_tx_mb", "data_total_mb", "sms_mo", "sms_mt")
+    assert all(r[name] is None for r in rows[:5] for name in fields)
+    assert [rows[5][name] for name in fields] == [0, 0, 0, 0, 0]
     last = rows[-1]
-    assert set(last) == {"date", "data_rx_mb", "data_tx_mb", "data_total_mb", "sms_mo", "sms_mt"}
+    assert set(last) == {"date", *fields}
     assert last["data_total_mb"] == pytest.approx(last["data_rx_mb"] + last["data_tx_mb"])
-    assert sum(r["data_total_mb"] > 0 for r in rows) == 10
+    assert sum((r["data_total_mb"] or 0) > 0 for r in rows) == 9
 
 
 @pytest.mark.parametrize(
@@ -288,6 +315,8 @@ def test_fleet_summary_and_usage(client, make_fleet, keys):
         headers=keys["read"],
     ).json["data"]
     assert len(usage) == 45
-    assert usage[0]["data_total_mb"] == 0
+    # 40 days are known; the 5 before them no SIM's usage was fetched for: null, not 0.
+    assert [day["data_total_mb"] for day in usage[:5]] == [None] * 5
+    assert usage[5]["data_total_mb"] is not None
     assert usage[-1]["data_total_mb"] == pytest.approx(float(used_today))
     assert date.fromisoformat(usage[-1]["date"]) == today

@@ -1,12 +1,12 @@
 """Write routes against a live simulator: 202 with the pending change, audited, applied later."""
 
-import time
-
 import pytest
 import sqlalchemy as sa
 
+from tests.fixtures_simulator import store_first_sim
+from tests.helpers import UNKNOWN_ICCID, eventually
 from webapp.extensions import db
-from webapp.models import AuditEvent, ProviderAccount, Sim
+from webapp.models import AuditEvent
 
 RATE = 100.0
 
@@ -26,20 +26,10 @@ def settings(settings, simulator):
 @pytest.fixture
 def iccid(app, simulator):
     """A SIM the simulator knows, copied into the database as the sync would."""
-    account = ProviderAccount(name="sim", api_url=simulator.url, client_id=simulator.client_id)
-    db.session.add(account)
-    db.session.flush()
-    iccid = simulator.fleet.iccids()[0]
-    db.session.add(Sim(iccid=iccid, account_id=account.id, status="Enabled"))
-    db.session.commit()
-    return iccid
+    return store_first_sim(simulator)
 
 
-def _eventually(check, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "the change never reached the simulator"
-        time.sleep(0.05)
+NOT_APPLIED = "the change never reached the simulator"
 
 
 def test_a_write_key_disables_a_sim(client, keys, iccid, simulator):
@@ -53,7 +43,7 @@ def test_a_write_key_disables_a_sim(client, keys, iccid, simulator):
     assert body["state"] == "pending" and body["action"] == "update"
     assert body["pending"] == {"status": "Disabled", "label": "pump 7"}
     assert body["requested_by"].startswith("api key writer (")
-    _eventually(lambda: simulator.fleet.sim(iccid).status == "Disabled")
+    eventually(lambda: simulator.fleet.sim(iccid).status == "Disabled", message=NOT_APPLIED)
     assert simulator.fleet.sim(iccid).label == "pump 7"
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "api.sim.update"))
     assert event.target == iccid and event.actor.startswith("api key writer")
@@ -65,7 +55,7 @@ def test_imei_lock(client, keys, iccid, simulator):
         f"/api/v1/sims/{iccid}", json={"imei_lock": True}, headers=keys["write"]
     )
     assert response.status_code == 202
-    _eventually(lambda: simulator.fleet.sim(iccid).imei_lock is True)
+    eventually(lambda: simulator.fleet.sim(iccid).imei_lock is True, message=NOT_APPLIED)
 
 
 @pytest.mark.parametrize(
@@ -117,7 +107,7 @@ def test_invalid_json_is_400(client, keys, iccid):
 
 
 def test_unknown_sim_is_404(client, keys, iccid):
-    response = client.post("/api/v1/sims/8988228066999999999/reset", headers=keys["write"])
+    response = client.post(f"/api/v1/sims/{UNKNOWN_ICCID}/reset", headers=keys["write"])
     assert response.status_code == 404
 
 
@@ -127,10 +117,10 @@ def test_a_sim_1nce_does_not_know_is_a_502(client, keys, iccid):
             "INSERT INTO sims (iccid, account_id, first_seen_at)"
             " SELECT :i, account_id, now() FROM sims LIMIT 1"
         ),
-        {"i": "8988228066999999999"},
+        {"i": UNKNOWN_ICCID},
     )
     db.session.commit()
-    response = client.post("/api/v1/sims/8988228066999999999/reset", headers=keys["write"])
+    response = client.post(f"/api/v1/sims/{UNKNOWN_ICCID}/reset", headers=keys["write"])
     assert response.status_code == 502
     assert response.json["type"] == "urn:simfleet:problem:upstream-error"
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "api.sim.reset"))

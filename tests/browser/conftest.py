@@ -13,24 +13,21 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import flask_migrate
-import psycopg
 import pytest
 import redis as redis_lib
 import requests
 from flask import Flask
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Page
 
 from devtools import devstack
 from tests.browser.helpers import watch_page
-from tests.chromium import launch_chromium
-from tests.conftest import PASSWORD, TEST_DATABASE, app_settings
+from tests.chromium import ACTION_TIMEOUT_MS
 from tests.fixtures_simulator import LiveSimulator, start_simulator
+from tests.helpers import PASSWORD, app_settings, eventually, reset_and_migrate, sibling_database
 from webapp import create_app
 from webapp.admin.services import create_user
 from webapp.extensions import db
@@ -38,33 +35,14 @@ from webapp.models import Role
 from webapp.tasks import enqueue
 
 ROOT = Path(__file__).resolve().parents[2]
-BROWSER_DIR = Path(__file__).resolve().parent
 FLEET_SIMS = 200
 # The simulator is local: let it and the app's pacer go fast, so the initial sync of the
 # whole fleet (about 1,200 calls) takes seconds, not minutes at 1NCE's real 10 per second.
 SIMULATOR_RPS = 400
 APP_MAX_RPS = 300
 VIEWPORT = {"width": 1280, "height": 800}
-# For actions and expect() alike: generous for a loaded CI machine, short enough to fail fast.
-ACTION_TIMEOUT_MS = 10_000
 START_TIMEOUT = 60
 USERS = {role: f"{role.value}@example.com" for role in Role}
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_collection_modifyitems(config, items):
-    """Mark every test under tests/browser as `browser` and run them after all others.
-
-    A wrapper: the marks are there before `-m` selects, and the order is set after any
-    other plugin has ordered the items.
-    """
-    for item in items:
-        if BROWSER_DIR in Path(item.path).parents:
-            item.add_marker(pytest.mark.browser)
-    result = yield
-    inside = [item for item in items if item.get_closest_marker("browser")]
-    items[:] = [item for item in items if not item.get_closest_marker("browser")] + inside
-    return result
 
 
 @dataclass
@@ -123,20 +101,8 @@ class Stack:
 @pytest.fixture(scope="session")
 def browser_database_url(database_url, redis_url) -> str:
     """A database of the browser tests' own on the test server, reset and migrated to head."""
-    # An embedded server's URL ends in a query (its socket directory): keep it.
-    path, _, _ = database_url.partition("?")
-    server, _, _ = path.rpartition("/")
-    query = database_url[len(path) :]
-    name = f"{TEST_DATABASE}_browser"
-    devstack.create_database(f"{server}/postgres{query}", name)
-    url = f"{server}/{name}{query}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    app = create_app(app_settings(url, redis_url))
-    with app.app_context():
-        flask_migrate.upgrade()
-        db.engine.dispose()
+    url = sibling_database(database_url, "browser")
+    reset_and_migrate(url, redis_url)
     return url
 
 
@@ -155,10 +121,7 @@ def _stack_env(*, database_url: str, redis_url: str, simulator: LiveSimulator) -
         SECRET_KEY="browser-tests-secret-key-" + "x" * 32,
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
-        ONCE_API_URL=simulator.url,
-        ONCE_CLIENT_ID=simulator.client_id,
-        ONCE_CLIENT_SECRET=simulator.client_secret,
-        ONCE_MAX_RPS=str(APP_MAX_RPS),
+        **{name: str(value) for name, value in simulator.app_settings(max_rps=APP_MAX_RPS).items()},
         # Sign-ins of every test come from one address: keep the per-IP limit out of the way.
         LOGIN_LIMIT_PER_IP="1000 per minute",
         # Small chunks, so "sync now" of a per-SIM kind shows several steps of progress.
@@ -183,16 +146,22 @@ def _start(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> Se
 
 def _wait_ready(url: str, service: Service) -> None:
     """Wait until `url` answers 200, failing early with the log if the process exits."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
+
+    def ready() -> bool:
         service.check_alive()
         try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
+            return requests.get(url, timeout=2).status_code == 200
         except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{service.name} not ready at {url} after {START_TIMEOUT} s:\n{service.tail()}")
+            return False
+
+    eventually(
+        ready,
+        timeout=START_TIMEOUT,
+        interval=0.2,
+        message=lambda: (
+            f"{service.name} not ready at {url} after {START_TIMEOUT} s:\n" + service.tail()
+        ),
+    )
 
 
 def _sync_fleet(env: dict[str, str]) -> None:
@@ -221,12 +190,20 @@ def _wait_for_job(app: Flask, job_name: str, service: Service) -> None:
     """Enqueue a job and wait until the worker has run it: proof that the worker works."""
     with app.app_context():
         job = enqueue(job_name)
-        deadline = time.monotonic() + START_TIMEOUT
-        while job.get_status(refresh=True) != "finished":
+
+        def finished() -> bool:
             service.check_alive()
-            if job.get_status() == "failed" or time.monotonic() > deadline:
-                pytest.fail(f"{job_name} did not finish ({job.get_status()}):\n{service.tail()}")
-            time.sleep(0.1)
+            status = job.get_status(refresh=True)
+            if status == "failed":
+                pytest.fail(f"{job_name} failed:\n{service.tail()}")
+            return status == "finished"
+
+        eventually(
+            finished,
+            timeout=START_TIMEOUT,
+            interval=0.1,
+            message=lambda: f"{job_name} did not finish ({job.get_status()}):\n{service.tail()}",
+        )
 
 
 @pytest.fixture(scope="session")
@@ -235,13 +212,7 @@ def stack(browser_database_url, redis_url) -> Iterator[Stack]:
     redis_lib.Redis.from_url(redis_url).flushdb()
     simulator = start_simulator(sims=FLEET_SIMS, seed=7, write_delay=0.2, rps=SIMULATOR_RPS)
     app = create_app(
-        app_settings(
-            browser_database_url,
-            redis_url,
-            ONCE_API_URL=simulator.url,
-            ONCE_CLIENT_ID=simulator.client_id,
-            ONCE_CLIENT_SECRET=simulator.client_secret,
-        )
+        app_settings(browser_database_url, redis_url, **simulator.app_settings(max_rps=APP_MAX_RPS))
     )
     env = _stack_env(database_url=browser_database_url, redis_url=redis_url, simulator=simulator)
     port = devstack.free_port()
@@ -268,22 +239,6 @@ def stack(browser_database_url, redis_url) -> Iterator[Stack]:
             simulator.stop()
             with app.app_context():
                 db.engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    """Playwright's sync API (its driver only: browsers come from the system, never a download)."""
-    expect.set_options(timeout=ACTION_TIMEOUT_MS)
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="session")
-def browser(playwright) -> Iterator[Browser]:
-    """The system Chromium, headless."""
-    browser = launch_chromium(playwright)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture(scope="session")

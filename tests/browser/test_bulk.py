@@ -5,12 +5,12 @@ truth that the labels were set.
 """
 
 import re
-import time
 
 from playwright.sync_api import Page, expect
 
 from tests.browser.fleet_data import BULK_ALL, BULK_SELECTED, matching_iccids, shown_iccids
 from tests.browser.helpers import screenshot
+from tests.helpers import eventually
 
 JOB_TIMEOUT_MS = 60_000
 
@@ -54,10 +54,16 @@ def results(page: Page) -> dict[str, str]:
 def wait_for_simulator_labels(stack, iccids: list[str], label: str) -> None:
     """Wait until the simulator (1NCE) shows `label` on every SIM of `iccids`."""
     fleet = stack.simulator.fleet
-    deadline = time.monotonic() + JOB_TIMEOUT_MS / 1000
-    while missing := [iccid for iccid in iccids if fleet.sim(iccid).label != label]:
-        assert time.monotonic() < deadline, f"1NCE did not get the label on {missing}"
-        time.sleep(0.1)
+
+    def missing() -> list[str]:
+        return [iccid for iccid in iccids if fleet.sim(iccid).label != label]
+
+    eventually(
+        lambda: not missing(),
+        timeout=JOB_TIMEOUT_MS / 1000,
+        interval=0.1,
+        message=lambda: f"1NCE did not get the label on {missing()}",
+    )
 
 
 def test_an_operator_relabels_the_selected_sims(signed_in_page, stack):

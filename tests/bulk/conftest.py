@@ -2,10 +2,7 @@
 
 import pytest
 
-from webapp.extensions import get_redis
 from webapp.sync.services import run_now
-from webapp.tasks import QUEUES, get_queue
-from worker import AppWorker
 
 RATE = 50.0
 
@@ -33,8 +30,3 @@ def synced(app, once, bulk_simulator):
     """The simulator's inventory, synced into the database; returns the ICCIDs in order."""
     run_now(kind="inventory", client=once)
     return bulk_simulator.fleet.iccids()
-
-
-def drain_queues() -> None:
-    """A real RQ worker (forking a work horse per job) that stops when the queues are empty."""
-    AppWorker([get_queue(name) for name in QUEUES], connection=get_redis()).work(burst=True)

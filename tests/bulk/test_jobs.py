@@ -5,7 +5,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from tests.bulk.conftest import drain_queues
+from tests.helpers import drain_queues
 from webapp.bulk.runner import run_bulk_job
 from webapp.bulk.services import BulkRequest, create_bulk_job
 from webapp.extensions import db
@@ -18,7 +18,7 @@ from worker import jobs
 def settle(simulator) -> None:
     """Let the simulator apply every write it accepted (1NCE applies them asynchronously)."""
     time.sleep(0.15)
-    simulator.fleet.flush_writes()
+    simulator.fleet.writes.flush()
 
 
 def outcomes(job_id: int) -> dict[str, str]:
@@ -143,7 +143,7 @@ def test_a_refused_sim_fails_alone(app, synced, bulk_simulator, make_user, statu
     fleet = bulk_simulator.fleet
     soonest = min(synced, key=lambda iccid: fleet.data_quota(iccid).expiry_date)
     wait = (fleet.data_quota(soonest).expiry_date - fleet.now()).total_seconds() + 60
-    fleet.advance_clock(max(wait, 0))
+    fleet.controls.advance_clock(max(wait, 0))
     expired = {iccid for iccid in synced if fleet.is_expired(iccid)}
     assert soonest in expired
     job = create_bulk_job(

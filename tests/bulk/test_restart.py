@@ -3,34 +3,16 @@
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import eventually, start_rq_worker
 from webapp.bulk.runner import IN_DOUBT, run_bulk_job
 from webapp.bulk.services import BulkRequest, create_bulk_job
 from webapp.extensions import db, get_redis
 from webapp.models import BulkJob, BulkJobItem
-
-
-def start_worker(app) -> subprocess.Popen:
-    """`python -m worker` in its own process group, configured like the test app."""
-    config = app.config
-    env = {
-        **os.environ,
-        "APP_ENV": "testing",
-        "DATABASE_URL": config["DATABASE_URL"],
-        "REDIS_URL": config["REDIS_URL"],
-        "ONCE_API_URL": config["ONCE_API_URL"],
-        "ONCE_CLIENT_ID": config["ONCE_CLIENT_ID"],
-        "ONCE_CLIENT_SECRET": config["ONCE_CLIENT_SECRET"],
-        "ONCE_API_VERSION": config["ONCE_API_VERSION"],
-        "ONCE_MAX_RPS": str(config["ONCE_MAX_RPS"]),
-    }
-    return subprocess.Popen([sys.executable, "-m", "worker"], env=env, start_new_session=True)
 
 
 def kill_worker(worker: subprocess.Popen) -> None:
@@ -49,14 +31,18 @@ def wait_for_second_batch_in_flight(job_id: int, timeout: float = 60) -> None:
         "SELECT (SELECT count(*) FROM bulk_job_items WHERE job_id = :id AND outcome = 'sending'),"
         " (SELECT done FROM bulk_jobs WHERE id = :id)"
     )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def second_batch_in_flight() -> bool:
         sending, done = db.session.execute(progress, {"id": job_id}).one()
         db.session.rollback()
-        if sending and done:
-            return
-        time.sleep(0.02)
-    raise AssertionError("the second batch was not sent in time")
+        return bool(sending and done)
+
+    eventually(
+        second_batch_in_flight,
+        timeout=timeout,
+        interval=0.02,
+        message="the second batch was not sent in time",
+    )
 
 
 def outcomes(job_id: int) -> dict[str, str | None]:
@@ -77,7 +63,7 @@ def test_a_killed_top_up_is_resumed_without_ordering_twice(
     chosen = tuple(synced[:300])
     # Slow answers keep a batch in flight long enough to kill its worker meanwhile.
     bulk_simulator.set_faults(slow_ms=1000)
-    worker = start_worker(app)
+    worker = start_rq_worker(app)
     try:
         job = create_bulk_job(request=BulkRequest("topup", iccids=chosen), user=make_user())
         wait_for_second_batch_in_flight(job.id)

@@ -1,27 +1,18 @@
 """Every typed endpoint against the simulator over real HTTP."""
 
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from tests.helpers import eventually
 from tests.one_nce.conftest import RATE
+from tests.one_nce.v2_server import UNKNOWN_ICCID
 from webapp.one_nce import OneNceNotFound, SimRecord, SimUpdate
 
-UNKNOWN_ICCID = "8988228000000000000"
 FROZEN_NOW = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
-
-
-def wait_for(condition, timeout: float = 5.0):
-    """Poll `condition` until it returns something truthy (1NCE applies writes later)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
+# 1NCE applies writes later: the tests poll for them, gently under the simulator's rate.
+POLL = 0.1
 
 
 def test_list_sims_follows_all_pages(api, simulator):
@@ -61,15 +52,17 @@ def test_update_sim_is_applied_later(api, simulator):
     iccid = simulator.fleet.iccids()[0]
     label = 'Pump <north> & "east" ü'
     api.update_sim(iccid, label=label, imei_lock=True)
-    sim = wait_for(lambda: api.get_sim(iccid) if api.get_sim(iccid).label == label else None)
+    sim = eventually(
+        lambda: api.get_sim(iccid) if api.get_sim(iccid).label == label else None, interval=POLL
+    )
     assert sim.imei_lock is True
 
 
 def test_bulk_update_changes_several_sims(api, simulator):
     first, second = simulator.fleet.iccids()[1:3]
     api.update_sims([SimUpdate(first, status="Disabled"), SimUpdate(second, label="bulk")])
-    wait_for(lambda: api.get_sim(first).status == "Disabled")
-    wait_for(lambda: api.get_sim(second).label == "bulk")
+    eventually(lambda: api.get_sim(first).status == "Disabled", interval=POLL)
+    eventually(lambda: api.get_sim(second).label == "bulk", interval=POLL)
 
 
 def test_update_refuses_unknown_status_before_calling(api):
@@ -146,7 +139,7 @@ def test_send_and_list_sms(api, simulator):
         pages = api.list_sms(iccid)
         return [sms for page in pages for sms in page.records if sms.id == sms_id]
 
-    (sms,) = wait_for(sent)
+    (sms,) = eventually(sent, interval=POLL)
     assert (sms.payload, sms.sms_type) == ("ping", "MT")
 
 
@@ -154,7 +147,7 @@ def test_top_up_creates_an_order(api, simulator):
     iccid = simulator.fleet.iccids()[9]
     order_number = api.top_up(iccid)
     assert order_number
-    order = wait_for(lambda: _find_order(api, order_number))
+    order = eventually(lambda: _find_order(api, order_number), interval=POLL)
     assert order.order_type == "TOPUP" and iccid in order.iccids
 
 
@@ -191,7 +184,7 @@ def test_reset_connectivity_is_accepted(api, simulator):
 def test_bulk_top_up_places_one_order_for_all_sims(api, simulator):
     iccids = simulator.fleet.iccids()[10:13]
     order_number = api.top_up_sims(iccids, payment_method="monthlyinvoice")
-    order = wait_for(lambda: _find_order(api, order_number))
+    order = eventually(lambda: _find_order(api, order_number), interval=POLL)
     assert (order.order_type, list(order.iccids)) == ("BULK_TOPUP", iccids)
 
 

@@ -20,14 +20,7 @@ def make_app(redis_url: str, **settings):
 
 
 def test_get_client_is_built_once_from_the_config(redis, redis_url, simulator):
-    app = make_app(
-        redis_url,
-        ONCE_API_URL=simulator.url,
-        ONCE_CLIENT_ID=simulator.client_id,
-        ONCE_CLIENT_SECRET=simulator.client_secret,
-        ONCE_API_VERSION="v1",
-        ONCE_MAX_RPS=50.0,
-    )
+    app = make_app(redis_url, **simulator.app_settings(max_rps=50.0))  # a v1 simulator
     iccid = simulator.fleet.iccids()[0]
     with app.app_context():
         client = get_client()

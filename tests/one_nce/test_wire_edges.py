@@ -1,15 +1,14 @@
 """Answers the simulator does not give, from a scripted local HTTP server."""
 
 import json
-import threading
 import time
 from collections import defaultdict, deque
 from types import SimpleNamespace
 
 import pytest
 from flask import Flask, Response
-from werkzeug.serving import make_server
 
+from tests.helpers import serve_app
 from webapp.one_nce import (
     OneNceAuthError,
     OneNceMalformedResponse,
@@ -31,12 +30,8 @@ class ScriptedServer:
         self.hits: list[tuple[str, float]] = []
         app = Flask("scripted")
         app.add_url_rule("/<path:path>", view_func=self.answer, methods=["GET", "POST", "PUT"])
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.server_port}/management-api"
+        self._served = serve_app(app)
+        self.url = f"{self._served.url}/management-api"
 
     def add(self, path: str, status: int, body, headers: dict | None = None) -> None:
         """Queue one answer for `path` (the last one repeats)."""
@@ -59,9 +54,7 @@ class ScriptedServer:
 
     def stop(self) -> None:
         """Shut the server down."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._served.stop()
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ recorded, so tests can check what the client sent.
 import copy
 import itertools
 import json
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, abort, request
-from werkzeug.serving import make_server
+
+from tests.helpers import serve_app
 
 ICCID = "8988228066602306770"
 ONLINE_ICCID = "8988228066602306771"
@@ -326,12 +326,8 @@ class V2Server:
         app = Flask("v2-reference")
         app.before_request(self._record)
         self._route(app)
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.server_port}/management-api"
+        self._served = serve_app(app)
+        self.url = f"{self._served.url}/management-api"
 
     def requests(self, method: str, path: str) -> list[Hit]:
         """The recorded requests to `path` (below /management-api) with `method`."""
@@ -344,9 +340,7 @@ class V2Server:
 
     def stop(self) -> None:
         """Shut the server down."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._served.stop()
 
     def _record(self) -> None:
         body = request.get_json(silent=True) if request.data else None

@@ -2,8 +2,7 @@
 
 import pytest
 
-from webapp.extensions import db
-from webapp.models import ProviderAccount, Sim
+from tests.fixtures_simulator import store_first_sim
 
 RATE = 100.0
 
@@ -23,10 +22,4 @@ def settings(settings, simulator):
 @pytest.fixture
 def iccid(app, simulator):
     """A SIM the simulator knows, copied into the database as the inventory sync would."""
-    account = ProviderAccount(name="sim", api_url=simulator.url, client_id=simulator.client_id)
-    db.session.add(account)
-    db.session.flush()
-    iccid = simulator.fleet.iccids()[0]
-    db.session.add(Sim(iccid=iccid, account_id=account.id, status="Enabled", label="pump"))
-    db.session.commit()
-    return iccid
+    return store_first_sim(simulator, label="pump")

@@ -5,12 +5,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import UNKNOWN_ICCID, drain_queues
 from webapp.apikeys.services import create_api_key
-from webapp.extensions import db, get_client, get_redis
+from webapp.extensions import db, get_client
 from webapp.models import AuditEvent, Sim, SimAction
 from webapp.sim_detail.actions import settle_action
-from webapp.tasks import QUEUES, get_queue
-from worker import AppWorker
+from webapp.tasks import get_queue
 
 QUICK = (0.3, 0.3, 0.3, 0.3)
 
@@ -21,11 +21,12 @@ def unknown(iccid) -> str:
     db.session.execute(
         sa.text(
             "INSERT INTO sims (iccid, account_id, first_seen_at)"
-            " SELECT '8988228066999999999', account_id, now() FROM sims LIMIT 1"
-        )
+            " SELECT :iccid, account_id, now() FROM sims LIMIT 1"
+        ),
+        {"iccid": UNKNOWN_ICCID},
     )
     db.session.commit()
-    return "8988228066999999999"
+    return UNKNOWN_ICCID
 
 
 def actions() -> list[SimAction]:
@@ -47,7 +48,7 @@ def test_a_missing_reason_is_422_and_nothing_is_sent(client, login, iccid, simul
         f"/sims/{iccid}/actions/disable", data={"confirmed": "yes"}, headers={"HX-Request": "1"}
     )
     assert response.status_code == 422 and "The reason is required" in response.text
-    assert actions() == [] and simulator.fleet.pending_writes() == 0
+    assert actions() == [] and simulator.fleet.writes.pending() == 0
 
 
 def test_disable_is_pending_then_applied(client, login, iccid, simulator):
@@ -78,7 +79,7 @@ def test_disable_is_pending_then_applied(client, login, iccid, simulator):
 def test_a_change_1nce_never_shows_is_not_confirmed(client, login, iccid, simulator):
     login("operator")
     # 1NCE accepts the write but has not applied it yet when the job re-reads the SIM.
-    simulator.fleet.write_delay = timedelta(minutes=5)
+    simulator.fleet.writes.delay = timedelta(minutes=5)
     client.post(f"/sims/{iccid}/actions/label", data={"label": "tank 4", "confirmed": "yes"})
     [action] = actions()
     settled = settle_action(action_id=action.id, client=get_client(), delays=(0.0,))
@@ -89,7 +90,7 @@ def test_a_change_1nce_never_shows_is_not_confirmed(client, login, iccid, simula
 def test_the_settle_job_runs_on_a_worker(client, login, iccid, simulator):
     login("operator")
     client.post(f"/sims/{iccid}/actions/imei_lock", data={"imei_lock": "true", "confirmed": "yes"})
-    AppWorker([get_queue(name) for name in QUEUES], connection=get_redis()).work(burst=True)
+    drain_queues()
     db.session.expire_all()
     [action] = actions()
     assert action.state == "applied" and action.attempts >= 1

@@ -1,52 +1,35 @@
 """A real Chromium against a real server: chart, range buttons, confirm, pending until applied."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
-from tests.chromium import launch_chromium
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from webapp.extensions import db, get_client
 from webapp.models import SimAction, UsageDay
 from webapp.sim_detail.actions import settle_action
 
 
 @pytest.fixture
-def server(app):
-    """The app served over HTTP on a free port for the test's duration."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def page(server, make_user):
+def page(browser, live_url, make_user):
     """A signed-in operator's browser page."""
     user = make_user("operator")
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(f"{server}/login")
-        page.fill("input[name=email]", user.email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{server}/**")
-        yield page
-        browser.close()
-        assert errors == [], errors
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_url}/login")
+    page.fill("input[name=email]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_url}/**")
+    yield page
+    page.close()
+    assert errors == [], errors
 
 
-def test_chart_ranges_and_a_change_from_pending_to_applied(app, server, page, iccid):
+def test_chart_ranges_and_a_change_from_pending_to_applied(app, live_url, page, iccid):
     today = datetime.now(UTC).date()
     db.session.add_all(
         UsageDay(iccid=iccid, day=today - timedelta(days=n), data_rx_mb=Decimal(n + 1),
@@ -54,12 +37,12 @@ def test_chart_ranges_and_a_change_from_pending_to_applied(app, server, page, ic
         for n in range(40)
     )  # fmt: skip
     db.session.commit()
-    page.goto(f"{server}/sims/{iccid}")
+    page.goto(f"{live_url}/sims/{iccid}")
     page.wait_for_selector(".chart-data .uplot canvas")
     page.wait_for_selector(".chart-sms .uplot canvas")
 
     page.click("nav.ranges >> text=7 days")
-    page.wait_for_url(f"{server}/sims/{iccid}?range=7d")
+    page.wait_for_url(f"{live_url}/sims/{iccid}?range=7d")
     page.wait_for_selector(".chart-data .uplot canvas")
     assert page.locator(".usage-table tbody tr").count() == 7
     over = page.locator(".chart-data .u-over").bounding_box()
@@ -72,7 +55,7 @@ def test_chart_ranges_and_a_change_from_pending_to_applied(app, server, page, ic
     page.fill("#range-start", start)
     page.fill("#range-end", today.isoformat())
     page.click(".custom-range >> text=Show")
-    page.wait_for_url(f"{server}/sims/{iccid}?start={start}&end={today.isoformat()}")
+    page.wait_for_url(f"{live_url}/sims/{iccid}?start={start}&end={today.isoformat()}")
     assert page.locator(".usage-table tbody tr").count() == 14
 
     page.click("text=Lock to IMEI…")

@@ -32,6 +32,8 @@ def sim(make_sim):
         operator="Telekom",
         country="Germany",
         usage_synced_at=now - timedelta(minutes=12),
+        usage_synced_from=datetime.now(UTC).date() - timedelta(days=9),
+        usage_synced_through=datetime.now(UTC).date(),
     )
     today = datetime.now(UTC).date()
     db.session.add_all(
@@ -96,6 +98,27 @@ def test_the_usage_table_matches_the_json(client, login, sim):
     assert f'{body["days"][-2]}</th><td class="num">1.000</td>' in html
 
 
+def test_days_never_fetched_are_gaps_not_zeros(client, login, sim):
+    # Ten days are known (fetched from 1NCE); the twenty before them were never fetched.
+    login("viewer")
+    body = client.get(f"/sims/{ICCID}/usage.json?range=30d").json
+    assert body["data_rx_mb"][:20] == [None] * 20 and body["sms_mt"][:20] == [None] * 20
+    assert body["data_rx_mb"][20:] == [float(n) for n in range(9, -1, -1)]
+    assert body["known_days"] == 10
+    assert body["totals"]["sms_mo"] == sum(range(10))
+    html = client.get(f"/sims/{ICCID}?range=30d").text
+    assert html.count("no data</td>") == 20
+    assert "cover the 10 of 30 days Simfleet has usage for" in html
+    first = datetime.now(UTC).date() - timedelta(days=29)
+    assert f'{first.isoformat()}</th><td class="num muted" colspan="4">no data</td>' in html
+    # A day after the last sync is not known either: not fetched yet.
+    db.session.execute(
+        sa.text("UPDATE sims SET usage_synced_through = usage_synced_through - 1")
+    )
+    db.session.commit()
+    assert client.get(f"/sims/{ICCID}/usage.json?range=7d").json["data_rx_mb"][-1] is None
+
+
 def test_a_custom_range_and_an_invalid_one(client, login, sim):
     login("viewer")
     body = client.get(f"/sims/{ICCID}/usage.json?start=2026-01-01&end=2026-01-05").json
@@ -123,10 +146,12 @@ def test_events_scroll_newest_first_by_keyset(client, login, sim):
     assert html.index("PDP &lt;script&gt;") < html.index("Update location 1<")
     assert 'hx-trigger="revealed"' in html
     cursor = html.split(f"/sims/{ICCID}/events?cursor=")[1].split('"')[0]
-    more = client.get(f"/sims/{ICCID}/events?cursor={cursor}").text
+    more = client.get(f"/sims/{ICCID}/events?cursor={cursor}", headers=HTMX).text
     assert "Update location 25<" in more and "Update location 39<" in more
     assert "Update location 24<" not in more and "revealed" not in more
     assert client.get(f"/sims/{ICCID}/events?cursor=garbage").status_code == 400
+    # Opened directly, the rows' URL leads to the page they belong to.
+    assert client.get(f"/sims/{ICCID}/events?cursor={cursor}").location == f"/sims/{ICCID}"
 
 
 @pytest.mark.parametrize(

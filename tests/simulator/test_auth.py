@@ -59,7 +59,7 @@ def test_tokens_expire_after_their_ttl(make_simulator, connect):
     api = connect(simulator)
     assert api.get("/v1/sims").status_code == 200
 
-    simulator.fleet.advance_clock(61)
+    simulator.fleet.controls.advance_clock(61)
 
     expired = api.get("/v1/sims")
     assert expired.status_code == 401

@@ -51,9 +51,9 @@ def write(fleet: Fleet, iccid: str, step: int) -> None:
     """A disable, enable or connectivity reset, in turn, as the API queues them."""
     kind = step % 3
     if kind == 2:
-        fleet.request_reset(iccid)
+        fleet.writes.request_reset(iccid)
     else:
-        fleet.request_update(iccid, {"status": ("Disabled", "Enabled")[kind]})
+        fleet.writes.request_update(iccid, {"status": ("Disabled", "Enabled")[kind]})
 
 
 def test_events_keep_their_timestamps_as_the_clock_moves():
@@ -96,7 +96,7 @@ def test_disabling_before_a_session_keeps_its_location_update():
     clock.moment = located + timedelta(seconds=10)
     assert (located, "Update location") in stamps(fleet, iccid)
 
-    fleet.update_sim(iccid, status="Disabled")
+    fleet.controls.update_sim(iccid, status="Disabled")
     clock.moment += timedelta(minutes=5)
 
     kinds = {e.event_type for e in fleet.events(iccid) if e.timestamp >= located}

@@ -92,7 +92,7 @@ def test_todays_usage_grows_with_the_clock():
     today = fleet.now().date()
     before = {i: fleet.usage(i, today, today)[0] for i in fleet.iccids()}
 
-    fleet.advance_clock(6 * 3600)
+    fleet.controls.advance_clock(6 * 3600)
 
     after = {i: fleet.usage(i, today, today)[0] for i in fleet.iccids()}
     assert all(after[i].data_volume >= before[i].data_volume for i in before)
@@ -105,7 +105,7 @@ def test_quota_depletes_by_exactly_the_rated_traffic():
     iccids = [i for i in fleet.iccids() if fleet.data_quota(i).status == 0]
     before = {i: (fleet.data_quota(i), fleet.usage(i, today, today)[0]) for i in iccids}
 
-    fleet.advance_clock(4 * 3600)
+    fleet.controls.advance_clock(4 * 3600)
 
     for iccid, (quota, day) in before.items():
         used = fleet.usage(iccid, today, today)[0].data_volume - day.data_volume
@@ -133,16 +133,16 @@ def test_quota_expires_and_a_top_up_restores_it():
         i for i in fleet.iccids() if fleet.now() < fleet.data_quota(i).expiry_date < horizon
     )
     expiry = fleet.data_quota(iccid).expiry_date
-    fleet.advance_clock((expiry - fleet.now()).total_seconds() + 3600)
+    fleet.controls.advance_clock((expiry - fleet.now()).total_seconds() + 3600)
 
     expired = fleet.data_quota(iccid)
     assert (expired.volume, expired.status) == (0, 2)
     assert fleet.events(iccid)[0].event_type == "Data Quota expired"
     assert fleet.events(iccid)[0].alert is True
-    fleet.advance_clock(2 * 86400)
+    fleet.controls.advance_clock(2 * 86400)
     assert fleet.usage(iccid, fleet.now().date(), fleet.now().date())[0].data_volume == 0
 
-    fleet.top_up(iccid)
+    fleet.controls.top_up(iccid)
 
     restored = fleet.data_quota(iccid)
     assert (restored.volume, restored.status) == (Decimal(500), 0)
@@ -154,7 +154,7 @@ def test_top_up_adds_the_standard_package():
     iccid = next(i for i in fleet.iccids() if fleet.data_quota(i).status == 0)
     data, sms = fleet.data_quota(iccid), fleet.sms_quota(iccid)
 
-    fleet.top_up(iccid)
+    fleet.controls.top_up(iccid)
 
     assert fleet.data_quota(iccid).volume == data.volume + 500
     assert fleet.data_quota(iccid).total_volume == data.volume + 500
@@ -208,9 +208,9 @@ def test_add_remove_and_update_sims():
     fleet = frozen_fleet(10)
     removed = fleet.iccids()[3]
 
-    added = fleet.add_sims(2)
-    fleet.remove_sim(removed)
-    fleet.update_sim(added[0], status="Disabled", label=None)
+    added = fleet.controls.add_sims(2)
+    fleet.controls.remove_sim(removed)
+    fleet.controls.update_sim(added[0], status="Disabled", label=None)
 
     assert fleet.count() == 11
     assert fleet.iccids()[-2:] == added
@@ -220,17 +220,17 @@ def test_add_remove_and_update_sims():
     assert fleet.page(2, 10)[0][0].iccid == added[1]
     assert fleet.orders()[-1].iccids == tuple(added)
     with pytest.raises(KeyError):
-        fleet.remove_sim(removed)
+        fleet.controls.remove_sim(removed)
 
 
 def test_writes_wait_for_the_delay_unless_flushed():
     fleet = frozen_fleet(5)
     iccid = fleet.iccids()[0]
 
-    fleet.request_update(iccid, {"label": "later"})
-    fleet.request_update(iccid, {"status": "Disabled"})
+    fleet.writes.request_update(iccid, {"label": "later"})
+    fleet.writes.request_update(iccid, {"status": "Disabled"})
 
-    assert fleet.pending_writes() == 2
-    fleet.flush_writes()
-    assert fleet.pending_writes() == 0
+    assert fleet.writes.pending() == 2
+    fleet.writes.flush()
+    assert fleet.writes.pending() == 0
     assert (fleet.sim(iccid).label, fleet.sim(iccid).status) == ("later", "Disabled")

@@ -156,7 +156,7 @@ def test_an_expired_quota_is_expired(api):
     fleet = api.simulator.fleet
     horizon = fleet.now() + timedelta(days=61)
     iccid = pick(fleet, lambda i: fleet.data_quota(i).expiry_date < horizon)
-    fleet.advance_clock(61 * 86400)
+    fleet.controls.advance_clock(61 * 86400)
     api.renew_token()
 
     quota = api.get(f"/v2/sims/{iccid}/quota/data").json()
@@ -256,7 +256,7 @@ def handover_stamps(fleet, iccid: str) -> list[datetime]:
 
 def test_event_ids_are_stable_across_requests_fleets_and_versions(api, iccid):
     first = api.get(f"/v2/sims/{iccid}/events", params={"pageSize": 1000}).json()
-    api.simulator.fleet.advance_clock(60)
+    api.simulator.fleet.controls.advance_clock(60)
     again = api.get(f"/v2/sims/{iccid}/events", params={"pageSize": 1000}).json()
     rebuilt = Fleet(sims=300, seed=11, now=lambda: api.simulator.fleet.now())
 

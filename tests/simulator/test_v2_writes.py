@@ -12,7 +12,7 @@ WRITE_DELAY = 2.0
 
 def settle(api) -> None:
     """Let the frozen simulator's clock pass the write delay."""
-    api.simulator.fleet.advance_clock(WRITE_DELAY)
+    api.simulator.fleet.controls.advance_clock(WRITE_DELAY)
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_writes_to_unknown_or_expired_sims(api):
 
     assert_v2_error(api.put(f"/v2/sims/{UNKNOWN_ICCID}", json={}), 404, "NotFound")
     assert_v2_error(api.post(f"/v2/sims/{UNKNOWN_ICCID}/reset"), 404, "NotFound")
-    fleet.advance_clock(61 * 86400)
+    fleet.controls.advance_clock(61 * 86400)
     api.renew_token()
     assert_v2_error(api.put(f"/v2/sims/{expiring}", json={"label": "x"}), 409, "Conflict")
     assert_v2_error(api.post(f"/v2/sims/{expiring}/reset"), 409, "Conflict")
@@ -76,7 +76,7 @@ def test_reset_answers_201_empty_and_purges_the_location(api, iccid):
 
     assert (response.status_code, response.content) == (201, b"")
     settle(api)
-    api.simulator.fleet.advance_clock(60)
+    api.simulator.fleet.controls.advance_clock(60)
     events = api.get(f"/v2/sims/{iccid}/events").json()
     assert [e["event_type"]["description"] for e in events[:2]] == [
         "Update location",

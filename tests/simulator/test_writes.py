@@ -11,7 +11,7 @@ WRITE_DELAY = 2.0
 
 def settle(api) -> None:
     """Let the frozen simulator's clock pass the write delay."""
-    api.simulator.fleet.advance_clock(WRITE_DELAY)
+    api.simulator.fleet.controls.advance_clock(WRITE_DELAY)
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_put_answers_200_empty_and_applies_later(api, iccid):
     assert response.status_code == 200
     assert response.content == b""
     assert api.get(f"/v1/sims/{iccid}").json()["label"] != "Pump 7"
-    assert api.simulator.fleet.pending_writes() == 1
+    assert api.simulator.fleet.writes.pending() == 1
     settle(api)
     sim = api.get(f"/v1/sims/{iccid}").json()
     assert (sim["label"], sim["imei_lock"]) == ("Pump 7", True)
@@ -81,7 +81,7 @@ def test_reset_purges_the_location(api, iccid):
 
     assert (response.status_code, response.content) == (201, b"")
     settle(api)
-    api.simulator.fleet.advance_clock(60)
+    api.simulator.fleet.controls.advance_clock(60)
     types = [event["event_type"] for event in api.get(f"/v1/sims/{iccid}/events").json()["events"]]
     assert types[:2] == ["Update location", "Purge location"]
 
@@ -97,7 +97,7 @@ def test_sms_is_queued_then_listed_and_counted(api):
     assert f"/internal-global-api/v1/sims/{iccid}/sms/" in location
     sms_id = int(location.rsplit("/", 1)[1])
     settle(api)
-    fleet.advance_clock(20 * 60)  # MT SMS show in usage once rated
+    fleet.controls.advance_clock(20 * 60)  # MT SMS show in usage once rated
     message = api.get(f"/v1/sims/{iccid}/sms/{sms_id}").json()
     assert (message["payload"], message["status"]["description"]) == ("reboot", "DELIVERED")
     today = api.get(f"/v1/sims/{iccid}/usage").json()["stats"][0]
@@ -163,7 +163,7 @@ def test_expired_sims_cannot_be_modified(api):
     fleet = api.simulator.fleet
     horizon = fleet.now() + timedelta(days=61)
     iccid = next(i for i in fleet.iccids() if fleet.data_quota(i).expiry_date < horizon)
-    fleet.advance_clock(61 * 86400)
+    fleet.controls.advance_clock(61 * 86400)
     api.renew_token()
 
     response = api.put(f"/v1/sims/{iccid}", json={"label": "x"})

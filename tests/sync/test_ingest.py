@@ -1,13 +1,13 @@
 """The usage upsert: new, revised and unchanged rows, and a rollup that stays exact."""
 
 import threading
-import time
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import eventually
 from webapp.extensions import db
 from webapp.models import ProviderAccount
 from webapp.one_nce import UsageRecord
@@ -148,17 +148,20 @@ def test_two_writers_of_the_same_sims_keep_the_rollup_exact(app, account_id):
 
 def wait_for_a_lock_wait(timeout: float = 10) -> None:
     """Until another session of this database waits for a lock this one holds."""
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
     with db.engine.connect() as conn:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            waiting = conn.scalar(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-            if waiting:
-                return
-            conn.rollback()
-            time.sleep(0.05)
-    raise AssertionError("the second writer never waited")
+
+        def someone_waits() -> int:
+            count = conn.scalar(waiting)
+            conn.rollback()  # the next look gets a fresh snapshot of pg_stat_activity
+            return count
+
+        eventually(
+            someone_waits,
+            timeout=timeout,
+            interval=0.05,
+            message="the second writer never waited",
+        )

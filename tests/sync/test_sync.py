@@ -150,9 +150,9 @@ def test_resync_follows_changes(app, once, fleet_simulator, clock):
     fleet = fleet_simulator.fleet
     iccids = fleet.iccids()
     flipped = "Disabled" if fleet.sim(iccids[0]).status == "Enabled" else "Enabled"
-    fleet.update_sim(iccids[0], status=flipped)
-    fleet.remove_sim(iccids[1])
-    (added,) = fleet.add_sims(1)
+    fleet.controls.update_sim(iccids[0], status=flipped)
+    fleet.controls.remove_sim(iccids[1])
+    (added,) = fleet.controls.add_sims(1)
     clock.now += timedelta(hours=3)
     run_now(kind="inventory", client=once)
     sims = stored_sims()

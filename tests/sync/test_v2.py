@@ -128,7 +128,7 @@ def test_the_sync_page_counts_down_to_v1s_retirement(client, login, app):
 def test_a_404_alone_never_removes_a_sim(app, once, fleet_simulator):
     run_now(kind="inventory", client=once)
     gone = fleet_simulator.fleet.iccids()[7]
-    fleet_simulator.fleet.remove_sim(gone)
+    fleet_simulator.fleet.controls.remove_sim(gone)
     quotas = run_now(kind="quotas", client=once)
     assert (quotas.outcome, quotas.errors) == ("partial", 1)
     assert db.session.get(Sim, gone).removed_at is None

@@ -1,5 +1,7 @@
 """User management: creating users, changing their role or active flag, listing them."""
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from webapp.audit import record_audit
@@ -30,11 +32,13 @@ def create_user(*, email: str, password: str, role: Role, actor: User | None = N
     return user
 
 
-def update_user(*, user: User, actor: User, role: Role | None = None, active: bool | None = None):
+def update_user(
+    *, user: User, actor: User, role: Role | None = None, active: bool | None = None
+) -> User:
     """Change a user's role or active flag; an admin cannot lock themselves out."""
     if user.id == actor.id and (active is False or (role and role != Role.ADMIN)):
         raise UserError("You cannot deactivate yourself or remove your own admin role.")
-    changes = {}
+    changes: dict[str, list[Any]] = {}
     if role is not None and role.value != user.role:
         changes["role"] = [user.role, role.value]
         user.role = role.value

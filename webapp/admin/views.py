@@ -1,6 +1,7 @@
 """User management pages."""
 
-from flask import flash, url_for
+from flask import Response, flash, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from webapp.admin import bp
@@ -18,7 +19,7 @@ def require_admin():
     """Every admin page is for admins only."""
 
 
-def _render_users(form: UserCreateForm, status: int = 200):
+def _render_users(form: UserCreateForm, status: int = 200) -> Response:
     return render_page(
         "admin/users.html",
         "admin/_users.html",
@@ -42,8 +43,11 @@ def create():
     if not form.validate_on_submit():
         return _render_users(form, 422)
     try:
+        # DataRequired has checked both; wtforms types every field's data as optional.
         user = create_user(
-            email=form.email.data, password=form.password.data, role=Role(form.role.data)
+            email=form.email.data or "",
+            password=form.password.data or "",
+            role=Role(form.role.data),
         )
     except UserError as exc:
         form.email.errors = [str(exc)]
@@ -54,7 +58,7 @@ def create():
 
 
 @bp.post("/users/<int:user_id>")
-def update(user_id: int):
+def update(user_id: int) -> ResponseReturnValue:
     """Change a user's role or deactivate / reactivate them."""
     user = db.get_or_404(User, user_id)
     form = UserUpdateForm()

@@ -10,4 +10,4 @@ from webapp.pages import render_page
 @login_required
 def index():
     """Open and recent alerts."""
-    return render_page("alerts/page.html", "alerts/_list.html")
+    return render_page("alerts/alerts.html", "alerts/_alerts.html")

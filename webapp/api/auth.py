@@ -113,13 +113,15 @@ def admit_request(*, write: bool) -> None:
     digest = hashlib.sha256(presented.encode()).digest() if presented else None
     cache: KeyCache = current_app.extensions[CACHE_EXTENSION]
     entry = cache.get(digest) if digest else None
-    if digest and entry is None:
+    if presented and digest and entry is None:
         # Read the token before the row: a change committed in between then shows as a new token.
         entry = _verify(presented, digest, token=get_api_key_change_token())
     scopes = ("API_RATE_LIMIT", "API_WRITE_RATE_LIMIT") if write else ("API_RATE_LIMIT",)
     admission = _count(entry, scopes)
     if entry is not None and admission.token != entry.token:
         cache.clear()
+        # Only a presented key has an entry.
+        assert presented is not None and digest is not None
         entry = _verify(presented, digest, token=admission.token)
         if entry is None:
             admission = _count(None, scopes)
@@ -155,17 +157,20 @@ def write_scope(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if current_caller().scope != "write":
+        caller = current_caller()
+        assert caller is not None, "the blueprint's require_key ran first"
+        if caller.scope != "write":
             raise ApiProblem(403, "This route needs a key with the write scope.")
         return view(*args, **kwargs)
 
-    wrapped.write_scope = True
+    # A marker that is_write_route reads; mypy does not model attributes set on functions.
+    wrapped.write_scope = True  # type: ignore[attr-defined]
     return wrapped
 
 
 def is_write_route() -> bool:
     """Whether this request goes to a write_scope view."""
-    view = current_app.view_functions.get(request.endpoint)
+    view = current_app.view_functions.get(request.endpoint or "")
     return getattr(view, "write_scope", False)
 
 

@@ -3,7 +3,7 @@
 import json
 
 from flask import Response
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from webapp.one_nce import OneNceError, OneNceNotConfigured, OneNceRateLimited, OneNceUnavailable
 
@@ -66,7 +66,7 @@ def from_api_problem(error: ApiProblem) -> Response:
 def from_http_exception(error: HTTPException) -> Response:
     """Answer a werkzeug HTTP error (405, 429 from the limiter...) as a problem."""
     response = problem_response(error.code or 500, error.description or error.name)
-    if error.code == 405 and error.valid_methods:
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 

@@ -20,9 +20,12 @@ from webapp.paging import Page, decode_cursor, encode_cursor
 from webapp.sim_queries import SimFilters
 
 # A SIM as the API shows it is built by PostgreSQL when the SIM is written, not when it is
-# read: `sim_document(sims)` in migration e8a1c3d5f7b9 defines its fields (the OpenAPI schema
-# `Sim` documents them) and triggers keep `sim_documents` current in every writer's
-# transaction. A page of 100 SIMs then reads 100 stored texts, with no JSON built per request.
+# read: `sim_document(sims)` defines its fields (the OpenAPI schema `Sim` documents them, and
+# tests/api/test_sim_document.py holds the two together) and triggers keep `sim_documents`
+# current in every writer's transaction. A page of 100 SIMs then reads 100 stored texts, with
+# no JSON built per request. A new field is a new migration that replaces the function and
+# rewrites the documents; this names the one that defines it today.
+SIM_DOCUMENT_MIGRATION = "f1a2b3c4d5e6"
 SIM_BY_ICCID = "SELECT body FROM sim_documents WHERE iccid = %(iccid)s"
 PAGE_SQL_CACHE_SIZE = 256
 
@@ -31,7 +34,7 @@ def sim_document(iccid: str) -> str | None:
     """The API JSON of the SIM with this ICCID, or None."""
     with driver_cursor() as cursor:
         row = cursor.execute(SIM_BY_ICCID, {"iccid": iccid}).fetchone()
-    return row and row[0]
+    return row[0] if row else None
 
 
 def sim_documents_page(*, filters: SimFilters, limit: int, cursor: str | None) -> Page[str]:
@@ -61,7 +64,7 @@ def page_sql(filters: SimFilters, limit: int, *, after: bool) -> tuple[str, dict
     if after:
         # On both tables (PostgreSQL does not carry it across the join), so that it merges the
         # two key-ordered scans from the position on.
-        position = sa.bindparam("after", "")
+        position: sa.BindParameter[str] = sa.bindparam("after", "")
         statement = statement.where(Sim.iccid > position, SimDocument.iccid > position)
     compiled = statement.compile(
         dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True}
@@ -73,7 +76,8 @@ def page_sql(filters: SimFilters, limit: int, *, after: bool) -> tuple[str, dict
 def driver_cursor() -> Iterator[psycopg.Cursor]:
     """A psycopg cursor in autocommit on a connection of the app's pool."""
     pooled = db.engine.raw_connection()
-    connection: psycopg.Connection = pooled.driver_connection
+    connection: psycopg.Connection | None = pooled.driver_connection
+    assert connection is not None, "a checked-out connection has a driver connection"
     connection.autocommit = True
     try:
         with connection.cursor() as cursor:

@@ -5,8 +5,10 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from webapp.audit import record_audit
 from webapp.extensions import db, get_redis
@@ -132,7 +134,8 @@ def update_api_key_last_used(*, key_id: int, now: datetime) -> None:
 
 def get_api_key_change_token() -> bytes | None:
     """The current change token (None until a key has been changed)."""
-    return get_redis().get(CHANGE_TOKEN_KEY)
+    # Replies are bytes (no decode_responses); redis-py types them as bytes | str.
+    return get_redis().get(CHANGE_TOKEN_KEY)  # type: ignore[return-value]
 
 
 def announce_api_key_change() -> None:
@@ -140,8 +143,7 @@ def announce_api_key_change() -> None:
     get_redis().set(CHANGE_TOKEN_KEY, secrets.token_hex(16))
 
 
-@sa.event.listens_for(db.session, "before_flush")
-def _note_access_changes(session, _flush_context, _instances) -> None:
+def _note_access_changes(session: Session, _flush_context: Any, _instances: Any) -> None:
     """Remember that this transaction revokes, expires, re-scopes or deletes a key."""
     for key in session.deleted:
         if isinstance(key, ApiKey):
@@ -153,14 +155,29 @@ def _note_access_changes(session, _flush_context, _instances) -> None:
                 session.info[_CHANGED] = True
 
 
-@sa.event.listens_for(db.session, "after_commit")
-def _announce_committed_changes(session) -> None:
+def _announce_committed_changes(session: Session) -> None:
     """Announce key changes once committed: a process re-reading earlier would miss them."""
     if session.info.pop(_CHANGED, False):
         announce_api_key_change()
 
 
-@sa.event.listens_for(db.session, "after_rollback")
-def _forget_rolled_back_changes(session) -> None:
+def _forget_rolled_back_changes(session: Session) -> None:
     """Changes rolled back need no announcement."""
     session.info.pop(_CHANGED, None)
+
+
+SESSION_LISTENERS = (
+    ("before_flush", _note_access_changes),
+    ("after_commit", _announce_committed_changes),
+    ("after_rollback", _forget_rolled_back_changes),
+)
+
+
+def watch_api_key_changes() -> None:
+    """Announce committed key changes to every process (called by the app factory).
+
+    The listeners go on the process-wide session, once however many apps are created.
+    """
+    for name, listener in SESSION_LISTENERS:
+        if not sa.event.contains(db.session, name, listener):
+            sa.event.listen(db.session, name, listener)

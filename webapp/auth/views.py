@@ -8,6 +8,7 @@ from webapp.auth import bp
 from webapp.auth.forms import LoginForm
 from webapp.auth.services import authenticate, is_safe_next
 from webapp.extensions import db, limiter
+from webapp.models import User
 from webapp.models.base import utcnow
 
 
@@ -31,9 +32,11 @@ def login():
         return redirect(next_url if is_safe_next(next_url) else url_for("fleet.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(email=form.email.data, password=form.password.data)
+        # DataRequired has checked both; wtforms types every field's data as optional.
+        email, password = form.email.data or "", form.password.data or ""
+        user = authenticate(email=email, password=password)
         if user is None:
-            record_audit("auth.login_failed", actor_label=form.email.data.strip().lower()[:254])
+            record_audit("auth.login_failed", actor_label=email.strip().lower()[:254])
             db.session.commit()
             flash("Wrong email or password.", "error")
             return render_template("auth/login.html", form=form), 401
@@ -42,7 +45,7 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
-def _start_session(user, *, remember: bool) -> None:
+def _start_session(user: User, *, remember: bool) -> None:
     """Sign `user` in with a fresh session and record it."""
     session.clear()
     login_user(user, remember=remember)

@@ -4,8 +4,7 @@ What a bulk action may do (the actions, the label's length, the number of SIMs) 
 `webapp.bulk.services`; this module reads the form and words what is wrong with it.
 """
 
-from collections.abc import Mapping
-from typing import Any
+from werkzeug.datastructures import MultiDict
 
 from webapp.bulk.services import ACTIONS, FILTER_PREFIX, MAX_BULK_SIMS, MAX_LABEL, BulkRequest
 from webapp.errors import QueryError
@@ -22,7 +21,7 @@ class BulkInvalid(ValueError):
         super().__init__(f"{field}: {message}")
 
 
-def parse_bulk_request(form: Mapping[str, Any]) -> BulkRequest:
+def parse_bulk_request(form: MultiDict[str, str]) -> BulkRequest:
     """Read the bulk bar's (or the preview's) form; BulkInvalid names the first bad field."""
     action = form.get("action", "")
     if action not in ACTIONS:

@@ -93,7 +93,8 @@ def _resolve(job: BulkJob) -> bool:
     """Turn the selection into items set-based; SIMs the action would not change are done."""
     conditions = selection_conditions(job.selection)
     capped = sa.select(Sim.iccid).where(*conditions).limit(MAX_BULK_SIMS + 1).subquery()
-    if db.session.scalar(sa.select(sa.func.count()).select_from(capped)) > MAX_BULK_SIMS:
+    selected = db.session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one()
+    if selected > MAX_BULK_SIMS:
         _end(job, "failed", error=f"more than {MAX_BULK_SIMS:,} SIMs; narrow the selection")
         return False
     action = ACTIONS[job.action]
@@ -130,7 +131,8 @@ def _recover_in_flight(job: BulkJob) -> None:
         db.session.execute(in_flight.values(outcome=None))
     else:
         settled = in_flight.values(outcome="unknown", message=IN_DOUBT, finished_at=utcnow())
-        count = db.session.execute(settled).rowcount
+        # A DML statement's result is a CursorResult; Session.execute is typed as Result.
+        count = db.session.execute(settled).rowcount  # type: ignore[attr-defined]
         _count(job.id, done=count, failed=count)
     db.session.commit()
 

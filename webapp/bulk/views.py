@@ -1,6 +1,7 @@
 """Bulk action pages: the dry-run preview, the confirm, a job's progress and the recent jobs."""
 
 from flask import abort, flash, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from webapp.auth.services import role_required
@@ -30,7 +31,7 @@ def index():
     """The recent bulk jobs, newest first."""
     before = request.args.get("before", type=int)
     jobs = list_bulk_jobs(before=before)
-    return render_page("bulk/page.html", "bulk/_list.html", jobs=jobs, actions=ACTIONS)
+    return render_page("bulk/jobs.html", "bulk/_jobs.html", jobs=jobs, actions=ACTIONS)
 
 
 @bp.post("/preview")
@@ -70,7 +71,7 @@ def create():
 
 @bp.get("/<int:job_id>")
 @role_required(Role.OPERATOR)
-def job(job_id: int):
+def job(job_id: int) -> ResponseReturnValue:
     """A job's progress; once it has ended, its per-SIM results, a page at a time."""
     found = get_bulk_job(job_id=job_id) or abort(404)
     outcome = request.args.get("outcome") or None
@@ -93,7 +94,7 @@ def job(job_id: int):
 
 @bp.post("/<int:job_id>/resume")
 @role_required(Role.OPERATOR)
-def resume(job_id: int):
+def resume(job_id: int) -> ResponseReturnValue:
     """Queue a failed job again; SIMs already sent are not sent twice."""
     found = get_bulk_job(job_id=job_id) or abort(404)
     try:

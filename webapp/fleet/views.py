@@ -1,6 +1,8 @@
 """Fleet dashboard."""
 
-from flask import jsonify, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import jsonify, request, url_for
 from flask_login import login_required
 
 from webapp.chart_ranges import CHART_RANGES
@@ -15,7 +17,7 @@ from webapp.fleet.services import (
     parse_range,
 )
 from webapp.ops.services import get_heartbeat
-from webapp.pages import render_page, wants_partial
+from webapp.pages import render_fragment, render_page, wants_partial
 from webapp.sync.services import get_freshness
 
 
@@ -25,7 +27,7 @@ def dashboard():
     """The fleet at a glance; an HTMX range change gets only the usage section."""
     range_key = parse_range(request.args.get("range"))
     chart = get_usage_chart(range_key=range_key)
-    usage = {
+    usage: dict[str, Any] = {
         "ranges": CHART_RANGES,
         "range_key": range_key,
         "chart": chart,
@@ -33,10 +35,10 @@ def dashboard():
         "rankings": get_rankings(range_key=range_key),
     }
     if wants_partial():
-        return render_page("fleet/page.html", "fleet/_usage.html", **usage)
+        return render_page("fleet/dashboard.html", "fleet/_usage.html", **usage)
     summary = get_recent_fleet_summary()
     return render_page(
-        "fleet/page.html",
+        "fleet/dashboard.html",
         "fleet/_usage.html",
         summary=summary,
         # An empty fleet says how it will fill; otherwise the sync card loads after the page.
@@ -59,8 +61,9 @@ def usage_json():
 @login_required
 def sync_status():
     """The sync status card, loaded into the dashboard after the page (ten small queries)."""
-    if not wants_partial():
-        return redirect(url_for("fleet.dashboard"))
-    return render_template(
-        "fleet/_sync_status.html", freshness=get_freshness(), heartbeat=get_heartbeat()
+    return render_fragment(
+        "fleet/_sync_status.html",
+        page_url=url_for("fleet.dashboard"),
+        freshness=get_freshness(),
+        heartbeat=get_heartbeat(),
     )

@@ -1,6 +1,9 @@
 """The inventory as a CSV download: the current view, every row, streamed."""
 
 from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response
 
 from webapp.csvexport import stream_csv
 from webapp.inventory.services import SimOrder, data_left_percent, iter_inventory, runs_out_on
@@ -23,14 +26,14 @@ HEADER = (
 )  # fmt: skip
 
 
-def export_inventory(*, filters: SimFilters, order: SimOrder):
+def export_inventory(*, filters: SimFilters, order: SimOrder) -> Response:
     """A streamed CSV of every SIM in the view, in the view's order."""
     rows = iter_inventory(filters=filters, order=order, columns=COLUMNS)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     return stream_csv(f"simfleet-sims-{stamp}.csv", HEADER, (_cells(row) for row in rows))
 
 
-def _cells(row) -> tuple:
+def _cells(row: Any) -> tuple:
     return (
         row.iccid, row.imsi, row.msisdn, row.imei, row.ip_address, row.label, row.status,
         _yes_no(row.online), row.operator, row.country,
@@ -41,13 +44,13 @@ def _cells(row) -> tuple:
     )  # fmt: skip
 
 
-def _percent(row) -> int | None:
+def _percent(row: Any) -> int | None:
     return data_left_percent(row.data_remaining_mb, row.data_total_mb)
 
 
 def _quota_state(state_id: int | None) -> str | None:
-    state = QUOTA_STATES_BY_ID.get(state_id)
-    return state and state.name
+    state = None if state_id is None else QUOTA_STATES_BY_ID.get(state_id)
+    return state.name if state else None
 
 
 def _yes_no(value: bool | None) -> str | None:

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import QueryableAttribute, aliased
 
 from webapp.errors import QueryError
 from webapp.extensions import db
@@ -21,7 +21,7 @@ PAGE_SIZE = 50
 EXPORT_BATCH = 1000
 
 
-def runs_out_expression(sims) -> sa.ColumnElement:
+def runs_out_expression(sims: Any) -> sa.ColumnElement:
     """The forecast: the day the data runs out at the 7-day rate, or expires if that is sooner."""
     # LEAST skips NULLs; the same expression as the index ix_sims_runs_out_on, so it is used.
     expires = sa.func.timezone(sa.literal_column("'UTC'"), sims.data_expires_at)
@@ -38,7 +38,7 @@ class SortKey:
     nullable: bool = True
 
 
-def runs_out_on(sim) -> date | None:
+def runs_out_on(sim: Any) -> date | None:
     """The forecast of RUNS_OUT_ON for one loaded SIM (or row with the same columns)."""
     expires = sim.data_expires_at.astimezone(UTC).date() if sim.data_expires_at else None
     days = [day for day in (sim.data_exhausted_on, expires) if day is not None]
@@ -120,7 +120,7 @@ class SimOrder:
 
     @property
     def direction(self) -> str:
-        """asc or desc, as in the URL."""
+        """The sort direction as the URL spells it: asc or desc."""
         return "desc" if self.descending else "asc"
 
 
@@ -168,7 +168,12 @@ def list_inventory(
 
 
 def _small_page(
-    *, filters: SimFilters, order: SimOrder, key: SortKey, position, limit: int
+    *,
+    filters: SimFilters,
+    order: SimOrder,
+    key: SortKey,
+    position: tuple[Any, str] | None,
+    limit: int,
 ) -> Page:
     # One statement: the few matching SIMs are searched once, then sorted with NULLs last.
     matching = sa.select(Sim).where(*filters.conditions()).cte("matching")
@@ -220,7 +225,7 @@ def estimate_sims(*, filters: SimFilters) -> int:
     compiled = query.compile(dialect=db.engine.dialect)
     connection = db.session.connection()
     plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
-    return int(plan.scalar()[0]["Plan"]["Plan Rows"])
+    return int(plan.scalar_one()[0]["Plan"]["Plan Rows"])
 
 
 def count_sims(*, filters: SimFilters, estimate: int | None = None) -> SimCount:
@@ -234,7 +239,7 @@ def count_sims(*, filters: SimFilters, estimate: int | None = None) -> SimCount:
     if estimate <= 2 * COUNT_CAP:
         matching = sa.select(sa.literal(1)).where(*filters.conditions())
         capped = matching.limit(COUNT_CAP + 1).subquery()
-        count = db.session.scalar(sa.select(sa.func.count()).select_from(capped))
+        count = db.session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one()
         if count <= COUNT_CAP:
             return SimCount(count, exact=True)
     return SimCount(_two_digits(max(estimate, COUNT_CAP + 1)), exact=False)
@@ -244,7 +249,7 @@ def _two_digits(number: int) -> int:
     return int(float(f"{number:.2g}"))
 
 
-def list_choices(column: sa.ColumnElement) -> list[str]:
+def list_choices(column: QueryableAttribute[Any]) -> list[str]:
     """The distinct values of a low-cardinality column, read as a loose index scan."""
     # PostgreSQL has no skip scan: walk the index from one value to the next instead of
     # reading 100,000 entries for a handful of countries.
@@ -268,7 +273,14 @@ def _fetch(query: sa.Select, limit: int, columns: tuple | None) -> list:
     return list(db.session.execute(query).all() if columns else db.session.scalars(query))
 
 
-def _ordered(query, column, iccid, order: SimOrder, position, nullable: bool) -> sa.Select:
+def _ordered(
+    query: sa.Select,
+    column: sa.ColumnElement,
+    iccid: sa.SQLColumnExpression[str],
+    order: SimOrder,
+    position: tuple[Any, str] | None,
+    nullable: bool,
+) -> sa.Select:
     if order.descending:
         query = query.order_by(column.desc(), iccid.desc())
     else:
@@ -283,11 +295,13 @@ def _ordered(query, column, iccid, order: SimOrder, position, nullable: bool) ->
     return query.where(here < there if order.descending else here > there)
 
 
-def _after(column: sa.ColumnElement, value: Any, order: SimOrder) -> sa.ColumnElement[bool]:
+def _after(
+    column: sa.SQLColumnExpression[Any], value: Any, order: SimOrder
+) -> sa.ColumnElement[bool]:
     return column < value if order.descending else column > value
 
 
-def _encode(row, order: SimOrder, key: SortKey) -> str:
+def _encode(row: Any, order: SimOrder, key: SortKey) -> str:
     value = key.value_of(row)
     if isinstance(value, Decimal):
         value = str(value)

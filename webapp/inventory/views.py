@@ -1,8 +1,10 @@
 """The SIM inventory: search, filters, sorting, keyset pages, saved views and CSV export."""
 
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, flash, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from webapp.errors import QueryError
@@ -37,7 +39,7 @@ from webapp.sim_queries import SimFilters
 def index():
     """Every SIM of the fleet, narrowed, sorted and paged as the URL says."""
     args = view_args(request.args)
-    context = {
+    context: dict[str, Any] = {
         "args": args,
         "view_args": args,
         "runs_out_on": runs_out_on,
@@ -67,11 +69,11 @@ def index():
             count = count_sims(filters=filters, estimate=estimate)
     except QueryError as error:
         return render_page(
-            "inventory/page.html", "inventory/_table.html", 400, error=error, results=None,
+            "inventory/sims.html", "inventory/_table.html", 400, error=error, results=None,
             count=None, total=None, order=SimOrder(), **context,
         )  # fmt: skip
     return render_page(
-        "inventory/page.html", "inventory/_table.html", error=None, results=page, count=count,
+        "inventory/sims.html", "inventory/_table.html", error=None, results=page, count=count,
         total=count.value if count.exact else None, order=order, **context,
     )  # fmt: skip
 
@@ -103,7 +105,7 @@ def save_saved_view():
 
 @bp.post("/views/<int:view_id>/delete")
 @login_required
-def delete_view(view_id: int):
+def delete_view(view_id: int) -> ResponseReturnValue:
     """Delete one of the user's saved views."""
     if not delete_saved_view(user=current_user, view_id=view_id):
         abort(404)

@@ -6,11 +6,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import utcnow
 
 
-class ProviderAccount(db.Model):
+class ProviderAccount(Model):
+    """A 1NCE API account: its URL and client id, never its secret."""
+
     __tablename__ = "provider_accounts"
     __table_args__ = (sa.UniqueConstraint("api_url", "client_id", name="uq_provider_accounts_api"),)
 

@@ -7,13 +7,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import check_one_of, utcnow
 
 ACTION_STATES = ("pending", "applied", "failed")
 
 
-class SimAction(db.Model):
+class SimAction(Model):
     """One requested change (status, label, IMEI lock, reset, top-up, SMS) and how it settled."""
 
     __tablename__ = "sim_actions"

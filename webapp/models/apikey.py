@@ -5,13 +5,15 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import check_one_of, utcnow
 
 API_KEY_SCOPES = ("read", "write")
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
+    """An API key with its scope, lifetime and last use; revoked keys stay for the audit."""
+
     __tablename__ = "api_keys"
     __table_args__ = (check_one_of("scope", API_KEY_SCOPES, name="scope_valid"),)
 

@@ -7,11 +7,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
+    """One entry of the audit log."""
+
     __tablename__ = "audit_events"
     # Newest first, by keyset (at, id), alone or after one of the page's equality filters.
     __table_args__ = (

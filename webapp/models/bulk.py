@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import check_one_of, utcnow
 
 BULK_ACTIONS = ("enable", "disable", "label", "topup")
@@ -16,7 +16,7 @@ JOB_STATES = ("queued", "running", "retrying", "done", "failed")
 ITEM_OUTCOMES = ("sending", "accepted", "unchanged", "failed", "unknown")
 
 
-class BulkJob(db.Model):
+class BulkJob(Model):
     """A bulk action: who asked for what on which SIMs, and how far it got."""
 
     __tablename__ = "bulk_jobs"
@@ -56,7 +56,7 @@ class BulkJob(db.Model):
         return self.state in ("queued", "running", "retrying")
 
 
-class BulkJobItem(db.Model):
+class BulkJobItem(Model):
     """One SIM of a bulk job and what became of it."""
 
     __tablename__ = "bulk_job_items"

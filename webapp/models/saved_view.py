@@ -5,11 +5,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import utcnow
 
 
-class SavedView(db.Model):
+class SavedView(Model):
+    """A named inventory query of one user."""
+
     __tablename__ = "saved_views"
     __table_args__ = (sa.UniqueConstraint("user_id", "name"),)
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import check_one_of, utcnow
 
 
@@ -20,6 +20,7 @@ class Role(enum.StrEnum):
 
     @property
     def rank(self) -> int:
+        """The role's place in the order viewer < operator < admin."""
         return list(Role).index(self)
 
     def allows(self, minimum: "Role") -> bool:
@@ -27,7 +28,9 @@ class Role(enum.StrEnum):
         return self.rank >= minimum.rank
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
+    """Someone who signs in to the web UI with an email and password."""
+
     __tablename__ = "users"
     __table_args__ = (
         check_one_of("role", [role.value for role in Role], name="role_valid"),
@@ -44,10 +47,12 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self) -> bool:
+        """Flask-Login's check: a deactivated user cannot sign in."""
         return self.active
 
     @property
     def role_enum(self) -> Role:
+        """The stored role as a `Role`."""
         return Role(self.role)
 
     def can(self, minimum: Role | str) -> bool:

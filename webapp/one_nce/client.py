@@ -268,7 +268,6 @@ class OneNceClient:
         listing). v2's order is unknown: every page is read and only those events are left out.
         Events exactly at `since` are returned again, so none sharing that second is lost.
         """
-
         if since is not None and since.tzinfo is None:
             raise ValueError("since must be timezone-aware")
 

@@ -79,10 +79,10 @@ class SharedToken:
             f"{self._key}:lock", timeout=self._lock_timeout, blocking_timeout=self._lock_timeout
         )
         # A still-valid token keeps being used while another process refreshes it.
-        usable = current is not None and current != stale
-        if not lock.acquire(blocking=not usable):
-            if usable:
-                return current
+        usable = current if current != stale else None
+        if not lock.acquire(blocking=usable is None):
+            if usable is not None:
+                return usable
             raise OneNceUnavailable("timed out waiting for another process's token refresh")
         try:
             return self._fetch_unless_renewed(stale=stale, reason=reason)
@@ -109,7 +109,9 @@ class SharedToken:
     def _read(self) -> tuple[str | None, float, float]:
         """The shared token, its remaining and total lifetime in seconds (Redis clock)."""
         with self._redis.pipeline(transaction=False) as pipe:
-            raw, remaining_ms = pipe.get(self._key).pttl(self._key).execute()
+            pipe.get(self._key)
+            pipe.pttl(self._key)
+            raw, remaining_ms = pipe.execute()
         if raw is None or remaining_ms <= 0:
             return None, 0.0, 0.0
         stored = json.loads(raw)

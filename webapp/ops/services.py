@@ -17,9 +17,10 @@ HEARTBEAT_KEY = "simfleet:worker:heartbeat"
 @cache
 def migration_heads(directory: str) -> frozenset[str]:
     """The head revisions of the migration scripts (read once per process)."""
-    migrate: Migrate = current_app.extensions["migrate"]
-    config = migrate.migrate.get_config(directory)
-    return frozenset(ScriptDirectory.from_config(config).get_heads())
+    migrate: Migrate = current_app.extensions["migrate"].migrate
+    config = migrate.get_config(directory)
+    # Flask-Migrate's Config subclasses alembic's; its stubs cannot say so yet.
+    return frozenset(ScriptDirectory.from_config(config).get_heads())  # type: ignore[arg-type]
 
 
 def check_database() -> str | None:
@@ -54,7 +55,8 @@ def record_heartbeat() -> datetime:
 def get_heartbeat() -> datetime | None:
     """The last time a worker ran the heartbeat job, if ever."""
     raw = get_redis().get(HEARTBEAT_KEY)
-    return datetime.fromisoformat(raw.decode()) if raw else None
+    # Replies are bytes (no decode_responses); redis-py types them as bytes | str.
+    return datetime.fromisoformat(raw.decode()) if raw else None  # type: ignore[union-attr]
 
 
 def readiness() -> tuple[bool, dict]:

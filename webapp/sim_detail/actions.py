@@ -17,7 +17,7 @@ from webapp.audit import record_audit
 from webapp.extensions import db, get_client
 from webapp.models import Sim, SimAction, User
 from webapp.models.base import utcnow
-from webapp.one_nce import OneNceClient, OneNceError
+from webapp.one_nce import OneNceClient, OneNceError, SimRecord
 from webapp.one_nce.client import PAYMENT_METHODS, SIM_STATUSES
 from webapp.tasks import enqueue
 
@@ -215,7 +215,7 @@ def settle_action(
         seen = {field: _shown(field, getattr(remote, field)) for field in wanted}
         if all(seen[field] == _shown(field, value) for field, value in wanted.items()):
             return _confirm(action_id, attempts, remote)
-    action = db.session.get(SimAction, action_id)
+    action = db.session.get_one(SimAction, action_id)
     action.attempts = attempts
     outcome = {"error": "not confirmed", "seen": seen} if seen else {"error": "not confirmed"}
     if error and not seen:
@@ -248,8 +248,8 @@ def _shown(field: str, value: Any) -> Any:
     return value
 
 
-def _confirm(action_id: int, attempts: int, remote) -> SimAction:
-    action = db.session.get(SimAction, action_id)
+def _confirm(action_id: int, attempts: int, remote: SimRecord) -> SimAction:
+    action = db.session.get_one(SimAction, action_id)
     action.attempts = attempts
     _settle(action, "applied", {})
     # The page shows the change at once instead of waiting for the next inventory sync.

@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime
 
-from flask import abort, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from webapp.audit import record_audit
@@ -12,11 +13,11 @@ from webapp.errors import QueryError
 from webapp.extensions import db, get_client
 from webapp.models import Role, Sim
 from webapp.one_nce import OneNceError
-from webapp.pages import redirect_after_post, render_page, wants_partial
+from webapp.pages import redirect_after_post, render_fragment, render_page, wants_partial
 from webapp.sim_detail import bp
 from webapp.sim_detail.actions import ActionFailed, list_recent_actions, perform_action
 from webapp.sim_detail.diagnosis import diagnose
-from webapp.sim_detail.forms import FORM_ACTIONS, ActionFormInvalid, parse_action_form
+from webapp.sim_detail.forms import FORM_ACTIONS, ActionFormInvalid, FormAction, parse_action_form
 from webapp.sim_detail.services import (
     EVENTS_PAGE,
     get_usage_series,
@@ -31,6 +32,10 @@ def _sim_or_404(iccid: str) -> Sim:
     if sim is None:
         abort(404)
     return sim
+
+
+def _page_url(sim: Sim) -> str:
+    return url_for("sim_detail.index", iccid=sim.iccid)
 
 
 def _usage_range():
@@ -61,15 +66,15 @@ def _panels(sim: Sim) -> dict:
 
 @bp.get("/<iccid>")
 @login_required
-def index(iccid: str):
+def index(iccid: str) -> ResponseReturnValue:
     """Everything Simfleet knows about one SIM."""
     sim = _sim_or_404(iccid)
-    return render_page("sim_detail/page.html", "sim_detail/_panels.html", **_panels(sim))
+    return render_page("sim_detail/sim.html", "sim_detail/_panels.html", **_panels(sim))
 
 
 @bp.get("/<iccid>/usage.json")
 @login_required
-def usage_json(iccid: str):
+def usage_json(iccid: str) -> ResponseReturnValue:
     """Daily data (rx/tx) and SMS (MO/MT) of a range, for the chart."""
     sim = _sim_or_404(iccid)
     try:
@@ -81,31 +86,29 @@ def usage_json(iccid: str):
 
 @bp.get("/<iccid>/usage")
 @login_required
-def usage(iccid: str):
+def usage(iccid: str) -> ResponseReturnValue:
     """The usage panel for another range (HTMX); a plain request gets the whole page."""
     sim = _sim_or_404(iccid)
-    if not wants_partial():
-        return redirect(url_for("sim_detail.index", iccid=sim.iccid, **request.args))
     usage_range, range_error = _usage_range()
-    response = make_response(
-        render_template(
-            "sim_detail/_usage.html",
-            sim=sim,
-            usage_range=usage_range,
-            range_error=range_error,
-            ranges=CHART_RANGES,
-            usage=get_usage_series(iccid=sim.iccid, usage_range=usage_range),
-        )
-    )
     # The address bar shows the page's URL for this range, so reload and back work.
     page_url = url_for("sim_detail.index", iccid=sim.iccid, **usage_range.query())
-    response.headers["HX-Push-Url"] = page_url
+    response = render_fragment(
+        "sim_detail/_usage.html",
+        page_url=page_url,
+        sim=sim,
+        usage_range=usage_range,
+        range_error=range_error,
+        ranges=CHART_RANGES,
+        usage=get_usage_series(iccid=sim.iccid, usage_range=usage_range),
+    )
+    if wants_partial():
+        response.headers["HX-Push-Url"] = page_url
     return response
 
 
 @bp.get("/<iccid>/events")
 @login_required
-def events(iccid: str):
+def events(iccid: str) -> ResponseReturnValue:
     """The next rows of the events timeline, after `cursor` (infinite scroll)."""
     sim = _sim_or_404(iccid)
     try:
@@ -114,24 +117,30 @@ def events(iccid: str):
         )
     except QueryError:
         abort(400)
-    return render_template("sim_detail/_event_rows.html", sim=sim, events=page)
+    return render_fragment(
+        "sim_detail/_event_rows.html", page_url=_page_url(sim), sim=sim, events=page
+    )
 
 
 @bp.get("/<iccid>/summary")
 @login_required
-def summary(iccid: str):
+def summary(iccid: str) -> ResponseReturnValue:
     """Identity and quota panels, re-fetched when a pending change settles."""
     sim = _sim_or_404(iccid)
-    return render_template("sim_detail/_summary.html", sim=sim, form_actions=FORM_ACTIONS)
+    return render_fragment(
+        "sim_detail/_summary.html", page_url=_page_url(sim), sim=sim, form_actions=FORM_ACTIONS
+    )
 
 
 @bp.get("/<iccid>/actions")
 @login_required
-def actions(iccid: str):
+def actions(iccid: str) -> ResponseReturnValue:
     """Recent and pending changes; the fragment polls itself while one is pending."""
     sim = _sim_or_404(iccid)
     recent = list_recent_actions(iccid=sim.iccid)
-    response = make_response(render_template("sim_detail/_pending.html", sim=sim, actions=recent))
+    response = render_fragment(
+        "sim_detail/_pending.html", page_url=_page_url(sim), sim=sim, actions=recent
+    )
     if request.args.get("polling") and not any(a.state == "pending" for a in recent):
         # The change just settled: the identity panel reloads to show what 1NCE applied.
         response.headers["HX-Trigger"] = "sim-settled"
@@ -140,7 +149,7 @@ def actions(iccid: str):
 
 @bp.post("/<iccid>/check")
 @role_required(Role.OPERATOR)
-def check_now(iccid: str):
+def check_now(iccid: str) -> ResponseReturnValue:
     """Fetch the live connectivity from 1NCE and show it with a fresh diagnosis."""
     sim = _sim_or_404(iccid)
     try:
@@ -161,14 +170,18 @@ def check_now(iccid: str):
         return redirect_after_post(url_for("sim_detail.index", iccid=sim.iccid))
     recent = list_sim_events(iccid=sim.iccid, limit=EVENTS_PAGE).items
     diagnosis = diagnose(sim=sim, events=recent, now=datetime.now(UTC))
-    return render_template(
-        "sim_detail/_connectivity.html", sim=sim, diagnosis=diagnosis, check_error=error
+    return render_fragment(
+        "sim_detail/_connectivity.html",
+        page_url=_page_url(sim),
+        sim=sim,
+        diagnosis=diagnosis,
+        check_error=error,
     )
 
 
 @bp.post("/<iccid>/actions/<name>")
 @role_required(Role.OPERATOR)
-def act(iccid: str, name: str):
+def act(iccid: str, name: str) -> ResponseReturnValue:
     """Confirm, then perform, one action on the SIM through 1NCE."""
     sim = _sim_or_404(iccid)
     if name not in FORM_ACTIONS:
@@ -197,7 +210,9 @@ def act(iccid: str, name: str):
     return redirect_after_post(url_for("sim_detail.index", iccid=sim.iccid))
 
 
-def _confirmation(sim: Sim, name: str, action, error: str | None, status: int):
+def _confirmation(
+    sim: Sim, name: str, action: FormAction | None, error: str | None, status: int
+) -> Response:
     context = {"sim": sim, "name": name, "action": action, "error": error, "form": request.form}
     context |= {"title": FORM_ACTIONS[name][0], "form_actions": FORM_ACTIONS, "confirm": True}
-    return render_page("sim_detail/page.html", "sim_detail/_confirm.html", status, **context)
+    return render_page("sim_detail/sim.html", "sim_detail/_confirm.html", status, **context)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import islice
+from operator import attrgetter
 from typing import Any
 
 from webapp.one_nce import OneNceClient, OneNceNotFound
@@ -91,7 +92,7 @@ def _events(client: OneNceClient, iccid: str) -> dict[str, list[str]]:
 
 
 def _fields(*names: str) -> dict[str, Callable[[Any], Any]]:
-    return {name: (lambda record, name=name: getattr(record, name)) for name in names}
+    return {name: attrgetter(name) for name in names}
 
 
 SIM_FIELDS = (

@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import abort, flash, url_for
+from flask.typing import ResponseReturnValue
 from rq.job import Job
 
 from webapp.audit import record_audit
@@ -34,7 +35,7 @@ def _render():
     running = any(row["last"] and row["last"].outcome == "running" for row in freshness)
     busy = running or _sync_now_pending()
     return render_page(
-        "sync/page.html",
+        "sync/status.html",
         "sync/_status.html",
         freshness=freshness,
         runs=list(recent),
@@ -52,7 +53,7 @@ def index():
 
 @bp.post("/<kind>")
 @role_required(Role.OPERATOR)
-def sync_now(kind: str):
+def sync_now(kind: str) -> ResponseReturnValue:
     """Queue a run of `kind` now (at most one queued per kind)."""
     if kind not in SYNC_KINDS:
         abort(404)

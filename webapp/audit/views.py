@@ -1,11 +1,11 @@
-"""The audit log page: filters in the URL, keyset pages newest first, and a CSV export."""
+"""The audit log page (in the admin area): filters in the URL, keyset pages newest first, and
+a CSV export."""
 
 import json
-from typing import Any
 
-from flask import render_template, request
+from flask import request, url_for
 
-from webapp.admin import bp
+from webapp.audit import bp
 from webapp.audit.services import (
     AuditFilters,
     iter_audit_rows,
@@ -16,20 +16,15 @@ from webapp.audit.services import (
 from webapp.csvexport import stream_csv
 from webapp.errors import QueryError
 from webapp.extensions import db
-from webapp.pages import render_page
+from webapp.pages import render_fragment, render_page
 
 EXPORT_HEADER = ("id", "at", "actor", "action", "target", "ip", "details")
 
 
-@bp.app_template_filter("audit_value")
-def audit_value(value: Any) -> str:
-    """A detail value as text: strings as they are, anything else as compact JSON."""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
 @bp.get("/audit")
-def audit():
+def log():
     """The audit log, newest first, narrowed by the filters in the URL."""
+    error: QueryError | None
     try:
         filters = AuditFilters.from_args(request.args)
         page = list_audit_events(filters=filters, cursor=request.args.get("before"))
@@ -38,8 +33,8 @@ def audit():
     else:
         error, status = None, 200
     return render_page(
-        "admin/audit.html",
-        "admin/_audit.html",
+        "audit/log.html",
+        "audit/_log.html",
         status,
         filters=filters,
         result=page,
@@ -49,18 +44,24 @@ def audit():
 
 
 @bp.get("/audit/rows")
-def audit_rows():
+def rows():
     """The next rows of the log as table rows, for the infinite scroll."""
     try:
         filters = AuditFilters.from_args(request.args)
         page = list_audit_events(filters=filters, cursor=request.args.get("before"))
     except QueryError as exc:
         return exc.message, 400
-    return render_template("admin/_audit_rows.html", filters=filters, result=page)
+    return render_fragment(
+        "audit/_rows.html",
+        # mypy fears the dict could hold url_for's `_external`; it holds filter names only.
+        page_url=url_for("admin.audit.log", **filters.as_args()),  # type: ignore[arg-type]
+        filters=filters,
+        result=page,
+    )
 
 
 @bp.get("/audit.csv")
-def audit_export():
+def export():
     """The filtered log as a streamed, spreadsheet-safe CSV download (the export is audited)."""
     try:
         filters = AuditFilters.from_args(request.args)
