@@ -237,6 +237,14 @@ def load_fleet(connection: sa.Connection, *, sims: int, usage_days: int = 0) -> 
     if usage_days:
         connection.execute(sa.text(USAGE_SQL), {"days": usage_days})
         connection.execute(sa.text(ROLLUP_SQL), {"account_id": account_id})
+        # The generated days are the known ones (as if back-filled that far).
+        connection.execute(
+            sa.text(
+                "UPDATE sims SET usage_synced_from = current_date - :days + 1"
+                " WHERE iccid IN (SELECT iccid FROM generated_profiles)"
+            ),
+            {"days": usage_days},
+        )
     connection.execute(sa.text(FIGURES_SQL))
     connection.execute(sa.text(FORECAST_SQL))
     if event_days:

@@ -1,4 +1,4 @@
-"""`python -m simulator serve`: run the local 1NCE API on its own.
+"""`python -m simulator [serve]`: run the local 1NCE API on its own (serving is the default).
 
 A standalone command rather than a `flask --app wsgi` one, so that the simulator needs no
 Simfleet settings (database, Redis, secrets) and the app never imports it.
@@ -10,9 +10,12 @@ from simulator import create_simulator_app
 from simulator.server import make_simulator_server
 
 
-@click.group(help="Run the local 1NCE Management API simulator.")
-def cli() -> None:
-    """The simulator's commands."""
+@click.group(help="Run the local 1NCE Management API simulator.", invoke_without_command=True)
+@click.pass_context
+def cli(context: click.Context) -> None:
+    """The simulator's commands; without one, serve with the defaults."""
+    if context.invoked_subcommand is None:
+        context.invoke(serve)
 
 
 @cli.command("serve")

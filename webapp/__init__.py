@@ -64,7 +64,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount every feature's blueprint."""
+    """Mount every feature's blueprint; ids in URLs are bounded to what PostgreSQL holds."""
     from webapp.admin import bp as admin_bp
     from webapp.alerts import bp as alerts_bp
     from webapp.api import bp as api_bp
@@ -72,11 +72,13 @@ def register_blueprints(app: Flask) -> None:
     from webapp.auth import bp as auth_bp
     from webapp.bulk import bp as bulk_bp
     from webapp.fleet import bp as fleet_bp
+    from webapp.inputs import bound_url_ids
     from webapp.inventory import bp as inventory_bp
     from webapp.ops import bp as ops_bp
     from webapp.sim_detail import bp as sim_detail_bp
     from webapp.sync import bp as sync_bp
 
+    bound_url_ids(app)
     blueprints = (
         auth_bp,
         fleet_bp,

@@ -1,11 +1,22 @@
 """Settings from the environment, parsed into typed values and validated at factory time."""
 
+import math
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 ENVIRONMENTS = ("development", "production", "testing")
 MIN_SECRET_LENGTH = 32
+# Shannon entropy of the key's own characters times its length: 32 random hex digits measure
+# about 95 bits, a repeated character 0, a few characters repeated far below this.
+MIN_SECRET_BITS = 80
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-deploy"
+# Request bodies: 1 MB; multipart text parts and part count (Werkzeug 3.1's form limits).
+MAX_REQUEST_BYTES = 1024 * 1024
+MAX_FORM_MEMORY_BYTES = 64 * 1024
+MAX_FORM_PARTS = 1000
 
 
 class ConfigError(RuntimeError):
@@ -73,6 +84,8 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "ONCE_CONNECT_TIMEOUT": (parse_positive_float, 5.0),
     "ONCE_READ_TIMEOUT": (parse_positive_float, 30.0),
     "METRICS_TOKEN": (str, None),
+    # Production serves /metrics without METRICS_TOKEN only when this says so on purpose.
+    "METRICS_PUBLIC": (parse_bool, False),
     "API_DOCS_ENABLED": (parse_bool, False),
     # Per API key, in Flask-Limiter notation; writes count against both limits.
     "API_RATE_LIMIT": (str, "600 per minute"),
@@ -82,7 +95,7 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "LOGIN_LIMIT_PER_IP": (str, "20 per minute"),
     "LOGIN_LIMIT_PER_ACCOUNT": (str, "5 per minute;20 per hour"),
     "RATELIMIT_ENABLED": (parse_bool, True),
-    "SESSION_IDLE_MINUTES": (parse_non_negative_int, 30),
+    "SESSION_IDLE_MINUTES": (parse_positive_int, 30),
     "REMEMBER_DAYS": (parse_non_negative_int, 7),
     "HEARTBEAT_SECONDS": (parse_non_negative_int, 60),
     "PROXY_HOPS": (parse_non_negative_int, 0),
@@ -93,9 +106,20 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "SYNC_EVENTS_MINUTES": (parse_non_negative_int, 60),
     "SYNC_CONNECTIVITY_MINUTES": (parse_non_negative_int, 60),
     "SYNC_CHUNK_SIMS": (parse_positive_int, 200),
-    "USAGE_BACKFILL_DAYS": (parse_positive_int, 90),
-    "USAGE_RETENTION_DAYS": (parse_non_negative_int, 90),
+    # Multiplies the delays before a failed job's retries (30 s, 2 min, 5 min); tests shorten.
+    "JOB_RETRY_SCALE": (parse_positive_float, 1.0),
+    # A sync run's or bulk job's lock outlives a killed process by at most this (tests shorten).
+    "RUN_LOCK_SECONDS": (parse_positive_int, 60),
+    # What 1NCE keeps (6 months), and two years of our own (more than 1NCE).
+    "USAGE_BACKFILL_DAYS": (parse_positive_int, 183),
+    "USAGE_RETENTION_DAYS": (parse_non_negative_int, 730),
     "EVENT_RETENTION_DAYS": (parse_non_negative_int, 30),
+    # Records that would otherwise grow without end, kept this many days after they settle.
+    "SYNC_RUN_RETENTION_DAYS": (parse_non_negative_int, 90),
+    "SIM_CHANGE_RETENTION_DAYS": (parse_non_negative_int, 365),
+    "SIM_ACTION_RETENTION_DAYS": (parse_non_negative_int, 365),
+    "BULK_JOB_RETENTION_DAYS": (parse_non_negative_int, 365),
+    "AUDIT_RETENTION_DAYS": (parse_non_negative_int, 730),
 }
 
 
@@ -125,7 +149,7 @@ def _derive(config: dict) -> None:
         config["LOG_FORMAT"] = "json" if env == "production" else "text"
     if env != "production" and not config["SECRET_KEY"]:
         # Development and tests run without ceremony; production must set its own.
-        config["SECRET_KEY"] = "development-only-secret-key-do-not-deploy"
+        config["SECRET_KEY"] = DEVELOPMENT_SECRET_KEY
     config.setdefault("SQLALCHEMY_DATABASE_URI", _sqlalchemy_url(config["DATABASE_URL"]))
     config.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS",
@@ -135,6 +159,13 @@ def _derive(config: dict) -> None:
     )
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Our dict has no Flask defaults yet, so these apply (app.config.setdefault would not).
+    config.setdefault(
+        "PERMANENT_SESSION_LIFETIME", timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+    )
+    config.setdefault("MAX_CONTENT_LENGTH", MAX_REQUEST_BYTES)
+    config.setdefault("MAX_FORM_MEMORY_SIZE", MAX_FORM_MEMORY_BYTES)
+    config.setdefault("MAX_FORM_PARTS", MAX_FORM_PARTS)
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     config.setdefault("SESSION_COOKIE_SECURE", env == "production")
@@ -164,16 +195,39 @@ def _validate(config: dict) -> None:
         raise ConfigError("ONCE_CLIENT_SECRET is required when ONCE_CLIENT_ID is set")
     if config["APP_ENV"] != "production":
         return
-    secret = config["SECRET_KEY"] or ""
-    if len(secret) < MIN_SECRET_LENGTH:
+    _validate_secret_key(config["SECRET_KEY"] or "")
+    if not config["METRICS_TOKEN"] and not config["METRICS_PUBLIC"]:
         raise ConfigError(
-            f"SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} random characters in"
-            ' production (python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            "METRICS_TOKEN must be set in production (Prometheus sends it as a bearer token),"
+            " or METRICS_PUBLIC=true to serve /metrics to anyone on purpose"
         )
     if config["DEBUG"]:
         raise ConfigError("DEBUG must be off in production")
     if config["API_DOCS_ENABLED"]:
         raise ConfigError("API_DOCS_ENABLED must be off in production")
+
+
+def _validate_secret_key(secret: str) -> None:
+    """Refuse a production SECRET_KEY that is short, the development one, or hardly random."""
+    advice = ' (python -c "import secrets; print(secrets.token_urlsafe(48))")'
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} random characters in"
+            " production" + advice
+        )
+    if secret == DEVELOPMENT_SECRET_KEY:
+        raise ConfigError("SECRET_KEY is the development default; set a random one" + advice)
+    if secret_key_bits(secret) < MIN_SECRET_BITS:
+        raise ConfigError(
+            "SECRET_KEY has too little entropy (too few distinct characters, or one repeated);"
+            " set a random one" + advice
+        )
+
+
+def secret_key_bits(secret: str) -> float:
+    """An upper estimate of a key's entropy: its characters' Shannon entropy times its length."""
+    counts = Counter(secret).values()
+    return -sum(n * math.log2(n / len(secret)) for n in counts)
 
 
 def config_from_environment(overrides: Mapping[str, Any] | None = None) -> dict:

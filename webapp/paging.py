@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from webapp.errors import QueryError
+from webapp.inputs import is_storable
 
 T = TypeVar("T")
 
@@ -37,10 +38,10 @@ def decode_cursor(raw: str | None, *keys: str) -> dict | None:
         return None
     try:
         position = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
-    except (ValueError, UnicodeError, binascii.Error):
+    except (ValueError, UnicodeError, binascii.Error, RecursionError):
         raise QueryError("cursor", "is not a cursor this API returned") from None
     if not isinstance(position, dict) or any(
-        not isinstance(position.get(k), str) or "\x00" in position[k] for k in keys
+        not isinstance(position.get(k), str) or not is_storable(position[k]) for k in keys
     ):
         raise QueryError("cursor", "is not a cursor this API returned")
     return position

@@ -4,14 +4,18 @@ The inventory's filters, one SIM by ICCID, its daily usage and its events in key
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.orm import QueryableAttribute
 
 from webapp.errors import QueryError
 from webapp.extensions import db
+from webapp.inputs import parse_day, parse_whole_number
 from webapp.models import Sim, SimEvent, UsageDay
 from webapp.models.sim import QUOTA_STATES
 from webapp.one_nce.parsing import is_iccid
@@ -85,7 +89,7 @@ class SimFilters:
 
     def conditions(self) -> list[sa.ColumnElement[bool]]:
         """The WHERE conditions these filters stand for."""
-        conditions = [Sim.removed_at.is_(None)]
+        conditions: list[sa.ColumnElement[bool]] = [Sim.removed_at.is_(None)]
         if self.q:
             pattern = _contains(self.q)
             columns = _searchable_columns(self.q)
@@ -118,9 +122,7 @@ def parse_limit(raw: str | None) -> int:
     """A page size from 1 to MAX_LIMIT (DEFAULT_LIMIT when absent)."""
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise QueryError("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
-    return int(raw)
+    return parse_whole_number(raw, field="limit", minimum=1, maximum=MAX_LIMIT)
 
 
 def get_sim(*, iccid: str) -> Sim | None:
@@ -139,24 +141,57 @@ def parse_date_range(args: Mapping[str, str], *, today: date) -> tuple[date, dat
     return start, end
 
 
-def list_sim_usage(*, iccid: str, start: date, end: date) -> list[sa.Row]:
-    """One row per day from `start` to `end`, oldest first; days without usage are zeros."""
-    days = sa.select(
+class DailyUsage(NamedTuple):
+    """One day of usage; every figure None when the day is not known (never fetched, or pruned)."""
+
+    day: date
+    data_rx_mb: Decimal | None
+    data_tx_mb: Decimal | None
+    sms_mo: int | None
+    sms_mt: int | None
+
+
+def known_usage(
+    rows: Iterable[Any], *, known_from: date | None, known_through: date | None
+) -> list[DailyUsage]:
+    """Rows of (day, figures or None) as DailyUsage: a known day without a row had no traffic
+    (zeros), a day outside `known_from`..`known_through` has no data (None), never zero."""
+    result = []
+    for day, *figures in rows:
+        if known_from is None or known_through is None or not known_from <= day <= known_through:
+            result.append(DailyUsage(day, None, None, None, None))
+        else:
+            rx, tx, mo, mt = (value or 0 for value in figures)
+            result.append(DailyUsage(day, Decimal(rx), Decimal(tx), int(mo), int(mt)))
+    return result
+
+
+def day_series(start: date, end: date) -> sa.Subquery:
+    """Every day from `start` to `end` (inclusive), as the subquery's column `day`."""
+    return sa.select(
         sa.func.generate_series(start, end, sa.text("interval '1 day'")).cast(sa.Date).label("day")
     ).subquery()
+
+
+def list_sim_usage(*, iccid: str, start: date, end: date) -> list[DailyUsage]:
+    """One row per day from `start` to `end`, oldest first: zeros for known days without
+    traffic, None for days never fetched or pruned (see `Sim.usage_synced_from`)."""
+    known = db.session.execute(
+        sa.select(Sim.usage_synced_from, Sim.usage_synced_through).where(Sim.iccid == iccid)
+    ).first()
+    days = day_series(start, end)
     query = (
         sa.select(
-            days.c.day,
-            sa.func.coalesce(UsageDay.data_rx_mb, 0).label("data_rx_mb"),
-            sa.func.coalesce(UsageDay.data_tx_mb, 0).label("data_tx_mb"),
-            sa.func.coalesce(UsageDay.sms_mo, 0).label("sms_mo"),
-            sa.func.coalesce(UsageDay.sms_mt, 0).label("sms_mt"),
+            days.c.day, UsageDay.data_rx_mb, UsageDay.data_tx_mb, UsageDay.sms_mo, UsageDay.sms_mt
         )
         .select_from(days)
         .outerjoin(UsageDay, sa.and_(UsageDay.iccid == iccid, UsageDay.day == days.c.day))
         .order_by(days.c.day)
     )
-    return list(db.session.execute(query))
+    known_from, known_through = known or (None, None)
+    return known_usage(
+        db.session.execute(query), known_from=known_from, known_through=known_through
+    )
 
 
 def list_sim_events(
@@ -204,24 +239,18 @@ def _boolean(args: Mapping[str, str], name: str) -> bool | None:
 
 
 def _unseen_delta(unseen: str) -> timedelta:
-    number, unit = UNSEEN.fullmatch(unseen).groups()
+    match = UNSEEN.fullmatch(unseen)
+    assert match is not None, "SimFilters.from_args validated it"
+    number, unit = match.groups()
     return timedelta(hours=int(number)) if unit == "h" else timedelta(days=int(number))
 
 
 def _date(args: Mapping[str, str], name: str) -> date | None:
     value = args.get(name)
-    if value is None:
-        return None
-    try:
-        parsed = date.fromisoformat(value) if len(value) == 10 else None
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        raise QueryError(name, "must be a date as YYYY-MM-DD")
-    return parsed
+    return None if value is None else parse_day(value, field=name)
 
 
-def _searchable_columns(text: str) -> list[sa.ColumnElement]:
+def _searchable_columns(text: str) -> list[QueryableAttribute[str | None]]:
     """The SEARCHED_COLUMNS whose values could contain `text`."""
     if DIGITS.fullmatch(text):
         return list(SEARCHED_COLUMNS)

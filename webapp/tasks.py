@@ -4,22 +4,32 @@ Jobs are named by dotted path (`worker.jobs.heartbeat`), so the web side never i
 worker package. Enqueue only after the rows a job needs are committed.
 """
 
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
+from flask import current_app
+from redis import RedisError
 from rq import Queue, Retry
 from rq.job import Job
 
 from webapp.extensions import get_redis
 
+log = logging.getLogger("simfleet.tasks")
 QUEUES = ("sync", "actions", "default")
 ACTIVE_STATUSES = ("queued", "started", "deferred", "scheduled")
 
 
 @dataclass(frozen=True)
 class JobSpec:
+    """How a job is enqueued: its queue, timeout and the delays before each retry."""
+
     queue: str = "default"
     timeout: int = 300
-    retries: tuple[int, ...] = ()  # seconds to wait before each retry
+    retries: tuple[int, ...] = ()  # seconds to wait before each retry, times JOB_RETRY_SCALE
 
 
 JOB_SPECS: dict[str, JobSpec] = {
@@ -44,7 +54,7 @@ def get_queue(name: str) -> Queue:
     return Queue(name, connection=get_redis())
 
 
-def enqueue(job_name: str, *args, dedupe_key: str | None = None, **kwargs) -> Job:
+def enqueue(job_name: str, *args: Any, dedupe_key: str | None = None, **kwargs: Any) -> Job:
     """Enqueue `job_name` with its declared queue, timeout and retries.
 
     With `dedupe_key`, a job with that key that is still queued or running is returned
@@ -62,5 +72,47 @@ def enqueue(job_name: str, *args, dedupe_key: str | None = None, **kwargs) -> Jo
         kwargs=kwargs,
         timeout=spec.timeout,
         job_id=dedupe_key,
-        retry=Retry(max=len(spec.retries), interval=list(spec.retries)) if spec.retries else None,
+        retry=_retry(spec.retries),
     )
+
+
+def _retry(delays: tuple[int, ...]) -> Retry | None:
+    """RQ retries after `delays`, scaled by JOB_RETRY_SCALE (tests shorten them).
+
+    RQ parks a job waiting for its retry in its ScheduledJobRegistry; `python -m
+    worker.scheduler` moves it back to its queue when it is due.
+    """
+    if not delays:
+        return None
+    scale = current_app.config["JOB_RETRY_SCALE"]
+    return Retry(max=len(delays), interval=[max(1, round(delay * scale)) for delay in delays])
+
+
+def lock_seconds() -> int:
+    """How long a sync run's or bulk job's lock outlives a killed process (RUN_LOCK_SECONDS)."""
+    return current_app.config["RUN_LOCK_SECONDS"]
+
+
+@contextmanager
+def renewing(renew: Callable[[], object], *, every: float) -> Iterator[None]:
+    """Call `renew` from a daemon thread every `every` seconds while the block runs.
+
+    It keeps a job's short-lived lock alive while one long call to 1NCE is in flight; a
+    killed process renews nothing, so its lock expires soon after.
+    """
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                renew()
+            except RedisError as exc:
+                log.warning("could not renew a lock: %s", exc)
+
+    thread = threading.Thread(target=beat, name="lock-renewal", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

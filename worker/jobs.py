@@ -11,6 +11,7 @@ from webapp.sim_detail.actions import settle_action
 from webapp.sync import services as sync
 from webapp.sync.ingest import refresh_usage_periods as refresh_periods
 from webapp.sync.retention import enforce_retention as drop_expired
+from webapp.sync.runs import chunk_job_id
 from webapp.tasks import enqueue
 
 log = logging.getLogger("simfleet.jobs")
@@ -30,8 +31,10 @@ def sync_start(kind: str) -> int | None:
     except sync.SyncBusy as exc:
         log.info("sync %s not started: %s", kind, exc)
         return None
-    for iccids in chunks:
-        enqueue("worker.jobs.sync_chunk", run.id, kind, iccids)
+    for index, iccids in enumerate(chunks):
+        enqueue(
+            "worker.jobs.sync_chunk", run.id, kind, iccids, dedupe_key=chunk_job_id(run.id, index)
+        )
     return run.id
 
 
@@ -47,7 +50,7 @@ def sync_chunk(run_id: int, kind: str, iccids: list[str]) -> bool:
 
 
 def enforce_retention() -> dict[str, int]:
-    """Drop usage and events older than the configured retention."""
+    """Drop usage, events and settled records older than the configured retention."""
     return drop_expired()
 
 

@@ -2,19 +2,32 @@
 
 Registration is idempotent: every periodic job has a fixed id, so restarting the scheduler
 (or running it twice) replaces the schedule instead of doubling it.
+
+Each tick (every second) it also moves the retries RQ parked in its ScheduledJobRegistry back
+to their queues once due, and hands jobs abandoned by a killed worker back to RQ's retries.
+Only rq-scheduler's lock holder does either, so two schedulers never move a job twice. Every
+quarter of RUN_LOCK_SECONDS (15 s) it marks "abandoned" the sync runs whose process died,
+which frees their kind, and resumes the bulk jobs whose worker died.
 """
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import Flask
+from rq.registry import StartedJobRegistry
+from rq.scheduler import RQScheduler
 from rq_scheduler import Scheduler
+from sqlalchemy.exc import SQLAlchemyError
 
 from webapp import create_app
-from webapp.extensions import get_redis
+from webapp.bulk.runner import resume_abandoned_jobs
+from webapp.extensions import db, get_redis
 from webapp.models.sync import SYNC_KINDS
-from webapp.tasks import JOB_SPECS
+from webapp.sync.runs import abandon_dead_runs
+from webapp.tasks import JOB_SPECS, QUEUES, lock_seconds
 
 log = logging.getLogger("simfleet.scheduler")
 PERIODIC_PREFIX = "periodic-"
@@ -22,6 +35,8 @@ RETENTION_SECONDS = 24 * 3600
 # The dashboard's per-SIM period figures: one pass over the usage of the last 360 days.
 USAGE_PERIODS_SECONDS = 3600
 FIRST_SYNC_STAGGER = 20
+# How often the scheduler wakes: a retry or periodic job runs at most this late.
+TICK_SECONDS = 1
 
 
 @dataclass(frozen=True)
@@ -81,11 +96,54 @@ def register_periodic_jobs(scheduler: Scheduler, jobs: list[PeriodicJob]) -> lis
     return sorted(job.id for job in jobs)
 
 
+class AppScheduler(Scheduler):
+    """rq-scheduler's loop, which also runs RQ's retries when they are due."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._retries = RQScheduler(QUEUES, connection=self.connection)
+        self._retries.prepare_registries(QUEUES)
+        self._next_reap = 0.0
+
+    def enqueue_jobs(self) -> list:
+        """Enqueue the due periodic jobs, then the due retries and the abandoned jobs."""
+        jobs = super().enqueue_jobs()
+        self.enqueue_due_retries()
+        if time.monotonic() >= self._next_reap:
+            self._next_reap = time.monotonic() + lock_seconds() / 4
+            recover_abandoned_work()
+        return jobs
+
+    def enqueue_due_retries(self) -> None:
+        """Move RQ's due retries back to their queues; retry the jobs of killed workers.
+
+        A job whose work horse died stays "started" until its execution's heartbeat expires
+        (about 90 s: RQ's job monitoring interval plus 60 s); RQ's cleanup then schedules its
+        retry, or fails it when none is left. A worker itself looks only every 10 minutes.
+        """
+        for name in QUEUES:
+            StartedJobRegistry(name, connection=self.connection).cleanup()
+        self._retries.enqueue_scheduled_jobs()
+
+
+def recover_abandoned_work() -> None:
+    """Free the kinds of sync runs whose process died, resume bulk jobs whose worker died.
+
+    A database outage only skips a turn.
+    """
+    try:
+        abandon_dead_runs()
+        resume_abandoned_jobs()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        log.warning("could not look for abandoned work: %s", exc)
+
+
 def main() -> None:
     """Register the periodic jobs, then run the scheduler loop."""
     app = create_app()
     with app.app_context():
-        scheduler = Scheduler(connection=get_redis(), interval=5)
+        scheduler = AppScheduler(connection=get_redis(), interval=TICK_SECONDS)
         for job_id in register_periodic_jobs(scheduler, periodic_jobs(app)):
             log.info("scheduled %s", job_id)
         scheduler.run()

@@ -11,12 +11,14 @@
   }
 
   function sum(a, b) {
-    return a.map(function (v, i) { return v + b[i]; });
+    // A day with no data is null in both: a gap, never a zero bar.
+    return a.map(function (v, i) { return v == null ? null : v + b[i]; });
   }
 
   function formatter(raw, digits) {
     return function (u, value, si, idx) {
       if (idx == null) return "–";
+      if (raw[idx] == null) return "no data";
       return raw[idx].toLocaleString(undefined, { maximumFractionDigits: digits });
     };
   }

@@ -9,7 +9,7 @@
 
   function number(digits) {
     return function (u, value) {
-      return value == null ? "–" : value.toLocaleString(undefined, { maximumFractionDigits: digits });
+      return value == null ? "no data" : value.toLocaleString(undefined, { maximumFractionDigits: digits });
     };
   }
 
@@ -52,7 +52,8 @@
 
   function columns(data) {
     var x = data.days.map(function (day) { return Date.parse(day + "T00:00:00Z") / 1000; });
-    var stacked = data.data_rx_mb.map(function (rx, i) { return rx + data.data_tx_mb[i]; });
+    // A day with no data is null: uPlot leaves a gap there instead of drawing a zero.
+    var stacked = data.data_rx_mb.map(function (rx, i) { return rx == null ? null : rx + data.data_tx_mb[i]; });
     return [x, stacked, data.data_tx_mb, data.sms];
   }
 

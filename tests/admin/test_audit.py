@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -164,6 +165,19 @@ def test_values_from_users_and_1nce_are_escaped(client, admin):
     assert page.count("&lt;img src=x") == 4
     assert "target=%3Cimg+src" in page  # the filter links are URL-encoded
     assert "<dt>label</dt><dd>[null, &#34;&lt;img" in page
+
+
+def test_a_sim_change_shows_each_value_before_and_after(client, admin):
+    changes = {
+        "label": {"before": None, "after": XSS},
+        "status": {"before": "Enabled", "after": "Disabled"},
+    }
+    add_events({"action": "sim.label", "at": T0, "actor": "ops", "details": {"changes": changes}})
+    page = client.get("/admin/audit").text
+    assert "status: Enabled → Disabled" in page
+    assert "label: — → &lt;img" in page and XSS not in page
+    exported = list(csv.DictReader(io.StringIO(client.get("/admin/audit.csv").text)))
+    assert json.loads(exported[-1]["details"])["changes"] == changes
 
 
 def test_csv_export_is_filtered_formula_safe_and_audited(client, admin):

@@ -48,6 +48,10 @@ def test_a_write_key_disables_a_sim(client, keys, iccid, simulator):
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "api.sim.update"))
     assert event.target == iccid and event.actor.startswith("api key writer")
     assert event.details["outcome"] == "accepted"
+    assert event.details["changes"] == {
+        "status": {"before": "Enabled", "after": "Disabled"},
+        "label": {"before": None, "after": "pump 7"},
+    }
 
 
 def test_imei_lock(client, keys, iccid, simulator):

@@ -119,6 +119,7 @@ def _stack_env(*, database_url: str, redis_url: str, simulator: LiveSimulator) -
         # which counts as a secure context, so sessions work over plain HTTP here.
         APP_ENV="production",
         SECRET_KEY="browser-tests-secret-key-" + "x" * 32,
+        METRICS_TOKEN="browser-tests-metrics-token",
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
         **{name: str(value) for name, value in simulator.app_settings(max_rps=APP_MAX_RPS).items()},

@@ -63,11 +63,17 @@ def test_chart_data_comes_per_day_for_the_range(client, login, fleet, range_key,
         " WHERE day > :start",
         start=today - timedelta(days=days),
     ).one()
-    assert sum(chart["data_rx_mb"]) == pytest.approx(float(rx))
-    assert sum(chart["data_tx_mb"]) == pytest.approx(float(tx))
-    assert sum(chart["sms"]) == sms
-    if days > 60:
-        assert chart["data_rx_mb"][0] == 0  # before the fleet's history: a zero, not a gap
+    known = [i for i, day in enumerate(chart["days"]) if day >= chart["known_from"]]
+    assert sum(chart["data_rx_mb"][i] for i in known) == pytest.approx(float(rx))
+    assert sum(chart["data_tx_mb"][i] for i in known) == pytest.approx(float(tx))
+    assert sum(chart["sms"][i] for i in known) == sms
+    # The 60 generated days are known; the days before them have no data: a gap, never a zero.
+    assert chart["known_from"] == (today - timedelta(days=59)).isoformat()
+    assert len(known) == min(days, 60)
+    unknown = [
+        chart[name][i] for i in range(days) if i not in known for name in ("sms", "data_rx_mb")
+    ]
+    assert unknown == [None] * 2 * max(0, days - 60)
 
 
 def test_the_range_is_kept_in_the_url_and_unknown_ones_fall_back(client, login, fleet):
@@ -188,3 +194,27 @@ def test_the_hourly_job_rebuilds_the_period_figures(client, login, fleet):
     sims_with_usage = sql("SELECT count(DISTINCT iccid) FROM usage_daily").scalar()
     assert refresh_job() == 4 * sims_with_usage
     assert "No usage in this period yet." not in client.get("/").text
+
+
+def test_movers_compare_only_periods_that_were_kept(client, login, fleet):
+    # 60 days are known: the 30 days before the last 30 are kept, the 90 before 90 are not.
+    login("viewer")
+    page = client.get("/?range=30d").text
+    assert "nothing to compare with yet" not in page
+    page = client.get("/?range=90d").text
+    assert linked_iccids(page, "Top consumers")
+    movers = page.split(">Biggest movers</h3>")[1].split("</section>")[0]
+    assert "nothing to compare with yet" in movers and "/sims/" not in movers
+    assert sql("SELECT count(*) FROM sim_usage_periods WHERE period_days = 90"
+               " AND previous_data_mb IS NOT NULL").scalar() == 0  # fmt: skip
+
+
+def test_weeks_and_days_without_data_say_so(client, login, fleet):
+    login("viewer")
+    page = client.get("/?range=6m").text
+    today = datetime.now(UTC).date()
+    first_known = today - timedelta(days=59)
+    assert f"Usage known from {first_known.isoformat()} to {today.isoformat()}" in page
+    assert "no data</td>" in page
+    if first_known.weekday():  # the week the history starts in is known in part
+        assert f"({7 - first_known.weekday()} of 7 days known)" in page

@@ -67,6 +67,7 @@ def test_disable_is_pending_then_applied(client, login, iccid, simulator):
     audit = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "sim.disable"))
     assert audit.actor_id == user.id and audit.details["reason"] == "stolen"
     assert audit.details["outcome"] == "accepted" and audit.details["action_id"] == action.id
+    assert audit.details["changes"] == {"status": {"before": "Enabled", "after": "Disabled"}}
     assert get_queue("actions").job_ids, "the settle job was not enqueued"
     page = client.get(f"/sims/{iccid}").text
     assert "1 pending" in page and "Disable SIM requested: pending until 1NCE applies it." in page

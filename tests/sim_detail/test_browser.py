@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from tests.helpers import PASSWORD
 from webapp.extensions import db, get_client
-from webapp.models import SimAction, UsageDay
+from webapp.models import Sim, SimAction, UsageDay
 from webapp.sim_detail.actions import settle_action
 
 
@@ -36,7 +36,16 @@ def test_chart_ranges_and_a_change_from_pending_to_applied(app, live_url, page, 
                  data_tx_mb=Decimal("0.5"), sms_mo=1, sms_mt=0)
         for n in range(40)
     )  # fmt: skip
+    # Those 40 days are the known ones (as the sync records them); the days before are gaps.
+    db.session.execute(
+        sa.update(Sim)
+        .where(Sim.iccid == iccid)
+        .values(usage_synced_from=today - timedelta(days=39), usage_synced_through=today)
+    )
     db.session.commit()
+    page.goto(f"{live_url}/sims/{iccid}?range=90d")
+    page.wait_for_selector(".chart-data .uplot canvas")
+    assert page.locator(".usage-table tbody td", has_text="no data").count() == 50
     page.goto(f"{live_url}/sims/{iccid}")
     page.wait_for_selector(".chart-data .uplot canvas")
     page.wait_for_selector(".chart-sms .uplot canvas")

@@ -112,9 +112,7 @@ def test_days_never_fetched_are_gaps_not_zeros(client, login, sim):
     first = datetime.now(UTC).date() - timedelta(days=29)
     assert f'{first.isoformat()}</th><td class="num muted" colspan="4">no data</td>' in html
     # A day after the last sync is not known either: not fetched yet.
-    db.session.execute(
-        sa.text("UPDATE sims SET usage_synced_through = usage_synced_through - 1")
-    )
+    db.session.execute(sa.text("UPDATE sims SET usage_synced_through = usage_synced_through - 1"))
     db.session.commit()
     assert client.get(f"/sims/{ICCID}/usage.json?range=7d").json["data_rx_mb"][-1] is None
 

@@ -1,7 +1,7 @@
 """The usage upsert: new, revised and unchanged rows, and a rollup that stays exact."""
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -165,3 +165,119 @@ def wait_for_a_lock_wait(timeout: float = 10) -> None:
             interval=0.05,
             message="the second writer never waited",
         )
+
+
+# The figures written after a usage fetch, against values worked out by hand.
+THROUGH = date(2026, 11, 30)
+
+
+def history(iccid: str, mb_by_age: dict[int, str]) -> None:
+    """Store `iccid`'s data per day, by the day's age before THROUGH (received 80 %, sent 20 %)."""
+    db.session.execute(
+        sa.text(
+            "INSERT INTO usage_daily (iccid, day, data_rx_mb, data_tx_mb, sms_mo, sms_mt)"
+            " SELECT :iccid, CAST(:through AS date) - age, mb * 0.8, mb * 0.2, 0, 0"
+            " FROM unnest(CAST(:ages AS int[]), CAST(:mbs AS numeric[])) AS h(age, mb)"
+        ),
+        {"iccid": iccid, "through": THROUGH, "ages": list(mb_by_age),
+         "mbs": [Decimal(mb) for mb in mb_by_age.values()]},
+    )  # fmt: skip
+    db.session.commit()
+
+
+def figures(iccid: str) -> sa.Row:
+    db.session.expire_all()
+    return db.session.execute(
+        sa.text(
+            "SELECT avg_daily_mb_7d, avg_daily_mb_30d, data_exhausted_on, last_traffic_on,"
+            " usage_synced_from, usage_synced_through FROM sims WHERE iccid = :i"
+        ),
+        {"i": iccid},
+    ).one()
+
+
+def refresh(iccid: str, *, through: date = THROUGH, fetched_from: date | None = None) -> None:
+    fetched_from = fetched_from or through - timedelta(days=182)
+    ingest.refresh_usage_figures(iccids=[iccid], synced_through=through, fetched_from=fetched_from)
+    db.session.commit()
+
+
+def test_averages_and_forecast_match_a_crafted_history(make_sim):
+    sim = make_sim(data_remaining_mb=Decimal(30), data_total_mb=Decimal(500))
+    # 7 days are THROUGH and the 6 before (ages 0-6), 30 days ages 0-29.
+    history(sim.iccid, {0: "10", 3: "4", 6: "7", 7: "100", 29: "20", 30: "1000"})
+    refresh(sim.iccid)
+    row = figures(sim.iccid)
+    assert row.avg_daily_mb_7d == Decimal(21) / 7 == 3  # 10 + 4 + 7
+    assert row.avg_daily_mb_30d == Decimal("4.7")  # (21 + 100 + 20) / 30
+    assert row.data_exhausted_on == THROUGH + timedelta(days=10)  # 30 MB left at 3 MB a day
+    assert row.last_traffic_on == THROUGH
+    assert (row.usage_synced_from, row.usage_synced_through) == (
+        THROUGH - timedelta(days=182),
+        THROUGH,
+    )
+    # 31 MB left: 10.33 days, so it runs out on the 11th day.
+    db.session.execute(sa.text("UPDATE sims SET data_remaining_mb = 31"))
+    refresh(sim.iccid)
+    assert figures(sim.iccid).data_exhausted_on == THROUGH + timedelta(days=11)
+
+
+def test_the_forecast_counts_utc_days_whatever_the_session_time_zone(make_sim):
+    # The quota expires at 23:30 UTC on 3 December: 4 December already in Kiribati (UTC+14).
+    expires = datetime(2026, 12, 3, 23, 30, tzinfo=UTC)
+    sim = make_sim(data_remaining_mb=Decimal(300), data_expires_at=expires)
+    history(sim.iccid, {0: "7"})
+    db.session.execute(sa.text("SET TIME ZONE 'Pacific/Kiritimati'"))
+    ingest.refresh_usage_figures(
+        iccids=[sim.iccid], synced_through=THROUGH, fetched_from=THROUGH - timedelta(days=30)
+    )
+    row = figures(sim.iccid)
+    db.session.execute(sa.text("SET TIME ZONE 'UTC'"))
+    db.session.commit()
+    # 300 MB at 1 MB a day would last until 28 February; the expiry, in UTC, comes first.
+    assert row.avg_daily_mb_7d == 1
+    assert row.data_exhausted_on == date(2026, 12, 3)
+
+
+def test_a_sim_known_for_fewer_days_averages_over_those_days(make_sim):
+    sim = make_sim()
+    history(sim.iccid, {0: "3", 1: "3", 2: "3", 5: "50"})  # age 5: stored, but not fetched
+    refresh(sim.iccid, fetched_from=THROUGH - timedelta(days=2))
+    row = figures(sim.iccid)
+    assert row.usage_synced_from == THROUGH - timedelta(days=2)
+    assert row.avg_daily_mb_7d == row.avg_daily_mb_30d == 3  # 9 MB over the 3 known days
+
+
+def test_known_days_carry_on_and_restart_after_a_gap_never_fetched(make_sim):
+    sim = make_sim()
+    first = THROUGH - timedelta(days=182)
+    refresh(sim.iccid)
+    # The next fetch starts at the day before the last synced one: the known days carry on.
+    refresh(sim.iccid, through=THROUGH + timedelta(days=1))
+    assert figures(sim.iccid).usage_synced_from == first
+    # Not synced for 200 days: the fetch reaches back 183 days, the days between were never
+    # fetched, so the known days start again where this fetch started.
+    later = THROUGH + timedelta(days=201)
+    refresh(sim.iccid, through=later)
+    assert figures(sim.iccid).usage_synced_from == later - timedelta(days=182)
+    assert figures(sim.iccid).usage_synced_through == later
+
+
+def test_periods_before_that_were_not_kept_have_no_change(make_sim):
+    sim = make_sim(usage_synced_from=THROUGH - timedelta(days=99), usage_synced_through=THROUGH)
+    history(sim.iccid, {age: "1" for age in range(100)})
+    ingest.refresh_usage_periods(db.session.connection(), through=THROUGH, iccids=[sim.iccid])
+    db.session.commit()
+    periods = {
+        days: (data, previous)
+        for days, data, previous in db.session.execute(
+            sa.text("SELECT period_days, data_mb, previous_data_mb FROM sim_usage_periods")
+        )
+    }
+    # 100 known days: the 7 and 30 days before are kept, the 90 and 180 before are not.
+    assert periods == {
+        7: (Decimal(7), Decimal(7)),
+        30: (Decimal(30), Decimal(30)),
+        90: (Decimal(90), None),
+        180: (Decimal(100), None),
+    }

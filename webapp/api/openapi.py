@@ -125,12 +125,18 @@ SCHEMAS = {
     "UsageDay": _object(
         {
             "date": {"type": "string", "format": "date"},
-            "data_rx_mb": MB,
-            "data_tx_mb": MB,
-            "data_total_mb": MB,
-            "sms_mo": {"type": "integer"},
-            "sms_mt": {"type": "integer"},
-        }
+            "data_rx_mb": MB_NULLABLE,
+            "data_tx_mb": MB_NULLABLE,
+            "data_total_mb": MB_NULLABLE,
+            "sms_mo": _nullable("integer"),
+            "sms_mt": _nullable("integer"),
+        },
+        description=(
+            "One day, every day of the range: 0 for a day Simfleet knows had no traffic, null"
+            " (every figure) for a day it has no data for (before the SIM's usage was first"
+            " fetched, pruned by USAGE_RETENTION_DAYS, or not synced yet). A fleet day adds up"
+            " the SIMs whose usage is kept for it."
+        ),
     ),
     "Event": _object(
         {

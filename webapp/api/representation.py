@@ -6,6 +6,7 @@ times are ISO 8601 in UTC (`+00:00`); dates are YYYY-MM-DD.
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from webapp.fleet.services import FleetSummary
 from webapp.models import SimEvent
@@ -31,15 +32,16 @@ def day(value: date | None) -> str | None:
 # A SIM's JSON is built by PostgreSQL when the SIM is written: see webapp/api/reads.py.
 
 
-def usage_json(row) -> dict:
-    """One day of usage (a SIM's or the fleet's)."""
+def usage_json(row: Any) -> dict:
+    """One day of usage (a SIM's or the fleet's); every figure null on a day with no data."""
+    known = row.sms_mo is not None
     return {
         "date": day(row.day),
         "data_rx_mb": mb(row.data_rx_mb),
         "data_tx_mb": mb(row.data_tx_mb),
-        "data_total_mb": mb(row.data_rx_mb + row.data_tx_mb),
-        "sms_mo": int(row.sms_mo),
-        "sms_mt": int(row.sms_mt),
+        "data_total_mb": mb(row.data_rx_mb + row.data_tx_mb) if known else None,
+        "sms_mo": int(row.sms_mo) if known else None,
+        "sms_mt": int(row.sms_mt) if known else None,
     }
 
 

@@ -24,6 +24,8 @@ from webapp.api.writes import WRITE_ACTIONS, perform_write
 from webapp.errors import QueryError
 from webapp.extensions import csrf, limiter
 from webapp.fleet.services import get_fleet_summary, list_fleet_usage
+from webapp.inputs import load_json
+from webapp.models import Sim
 from webapp.one_nce.parsing import is_iccid
 from webapp.sim_queries import (
     SimFilters,
@@ -38,7 +40,8 @@ csrf.exempt(bp)
 # The API counts its own per-key limits (webapp/api/ratelimit.py): one Redis round trip that
 # also reads the API-key change token, where Flask-Limiter took three.
 limiter.exempt(bp)
-bp.record_once(lambda state: auth.init_app(state.app))
+# The setup state holds the Flask app; Flask types it as its sans-io base class.
+bp.record_once(lambda state: auth.init_app(state.app))  # type: ignore[arg-type]
 bp.register_error_handler(ApiProblem, from_api_problem)
 bp.register_error_handler(HTTPException, from_http_exception)
 bp.after_request(finish_response)
@@ -46,7 +49,7 @@ bp.after_request(add_rate_limit_headers)
 
 
 @bp.errorhandler(QueryError)
-def invalid_parameter(error: QueryError):
+def invalid_parameter(error: QueryError) -> Response:
     """A bad query parameter: 400 naming it."""
     return from_api_problem(ApiProblem(400, f"{error.field} {error.message}", field=error.field))
 
@@ -80,7 +83,7 @@ def sims():
 
 
 @bp.get("/sims/<iccid>")
-def sim(iccid: str):
+def sim(iccid: str) -> Response:
     """One SIM."""
     sim = sim_document(iccid) if is_iccid(iccid) else None
     if sim is None:
@@ -89,8 +92,8 @@ def sim(iccid: str):
 
 
 @bp.get("/sims/<iccid>/usage")
-def sim_usage(iccid: str):
-    """A SIM's usage per day between `start` and `end`, zeros for days without traffic."""
+def sim_usage(iccid: str) -> Response:
+    """A SIM's usage per day between `start` and `end`: zeros without traffic, nulls unknown."""
     _sim_or_404(iccid)
     start, end = parse_date_range(request.args, today=datetime.now(UTC).date())
     rows = list_sim_usage(iccid=iccid, start=start, end=end)
@@ -98,7 +101,7 @@ def sim_usage(iccid: str):
 
 
 @bp.get("/sims/<iccid>/events")
-def sim_events(iccid: str):
+def sim_events(iccid: str) -> Response:
     """A SIM's events, newest first, a keyset page at a time."""
     _sim_or_404(iccid)
     page = list_sim_events(
@@ -119,7 +122,7 @@ def fleet_summary():
 
 @bp.get("/fleet/usage")
 def fleet_usage():
-    """The fleet's usage per day between `start` and `end`."""
+    """The fleet's usage per day between `start` and `end`, nulls for days no SIM has kept."""
     start, end = parse_date_range(request.args, today=datetime.now(UTC).date())
     rows = list_fleet_usage(start=start, end=end)
     return json_response({"data": [usage_json(row) for row in rows], "next_cursor": None})
@@ -127,14 +130,14 @@ def fleet_usage():
 
 @bp.patch("/sims/<iccid>")
 @write_scope
-def update_sim(iccid: str):
+def update_sim(iccid: str) -> Response:
     """Change a SIM's status, label or IMEI lock at 1NCE; 202 with the pending change."""
     return _write(iccid, "update")
 
 
 @bp.post("/sims/<iccid>/<any(reset, topup, sms):action>")
 @write_scope
-def sim_action(iccid: str, action: str):
+def sim_action(iccid: str, action: str) -> Response:
     """Reset connectivity, order a top-up or send an SMS; 202 with the pending change."""
     return _write(iccid, action)
 
@@ -148,19 +151,19 @@ def docs():
     return render_template("api/docs.html", spec=spec, operations=list_operations(spec))
 
 
-def _sim_or_404(iccid: str):
+def _sim_or_404(iccid: str) -> Sim:
     sim = get_sim(iccid=iccid)
     if sim is None:
         raise ApiProblem(404, f"No SIM has the ICCID {iccid!r}.")
     return sim
 
 
-def _write(iccid: str, action: str):
+def _write(iccid: str, action: str) -> Response:
     sim = _sim_or_404(iccid)
     body = _json_body()
-    pending = perform_write(
-        sim=sim, action=WRITE_ACTIONS[action], body=body, caller=current_caller()
-    )
+    caller = current_caller()
+    assert caller is not None, "write_scope let only a write key through"
+    pending = perform_write(sim=sim, action=WRITE_ACTIONS[action], body=body, caller=caller)
     return json_response(pending, status=202)
 
 
@@ -169,9 +172,9 @@ def _json_body() -> dict:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except ValueError:
-        raise ApiProblem(400, "The body is not valid JSON.", field="body") from None
+        body = load_json(raw)
+    except ValueError as error:
+        raise ApiProblem(400, f"The body is not valid JSON: {error}.", field="body") from None
     if not isinstance(body, dict):
         raise ApiProblem(422, "The body must be a JSON object.", field="body")
     return body

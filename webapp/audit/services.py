@@ -11,12 +11,14 @@ from flask_login import current_user
 
 from webapp.errors import QueryError
 from webapp.extensions import db
+from webapp.inputs import parse_day
 from webapp.models import AuditEvent, User
 from webapp.paging import Page, decode_cursor, encode_cursor
 
 AUDIT_PAGE_SIZE = 50
 EXPORT_BATCH = 1000
 MAX_FILTER_LENGTH = 254
+MAX_EVENT_ID = 2**63 - 1  # audit_events.id is a bigint
 # A prefix filter that matches more actions than this is refused: each one is a branch of
 # the query, and no real prefix comes near it (the app has a few dozen actions).
 MAX_PREFIX_ACTIONS = 100
@@ -189,7 +191,9 @@ def _position(cursor: str | None) -> tuple[datetime, int] | None:
         at = datetime.fromisoformat(position["at"])
     except ValueError:
         raise QueryError("cursor", "is not a cursor this page made") from None
-    if not position["id"].isdigit() or at.tzinfo is None:
+    if not position["id"].isascii() or not position["id"].isdigit() or at.tzinfo is None:
+        raise QueryError("cursor", "is not a cursor this page made")
+    if int(position["id"]) > MAX_EVENT_ID:
         raise QueryError("cursor", "is not a cursor this page made")
     return at, int(position["id"])
 
@@ -203,9 +207,4 @@ def _text(args: Mapping[str, str], name: str) -> str | None:
 
 def _date(args: Mapping[str, str], name: str) -> date | None:
     value = (args.get(name) or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise QueryError(name, "must be a date such as 2026-11-27") from None
+    return parse_day(value, field=name) if value else None

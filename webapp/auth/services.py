@@ -29,9 +29,6 @@ def configure_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     app.config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(days=app.config["REMEMBER_DAYS"]))
-    app.config.setdefault(
-        "PERMANENT_SESSION_LIFETIME", timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
-    )
     app.before_request(end_idle_session)
 
 

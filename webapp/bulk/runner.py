@@ -1,5 +1,9 @@
 """Carrying out a bulk job: resolve the selection once, then send batches and record outcomes.
 
+A job's lock lives only while an attempt does (`RUN_LOCK_SECONDS`, renewed per batch and while
+a call is in flight); the scheduler resumes a job that no attempt works on any more and RQ
+holds no retry of (its worker was killed).
+
 Every step commits before the next, so a retried or restarted job picks up where the last
 attempt stopped. A batch is marked "sending" (committed) before it goes to 1NCE and settled
 after the answer; an attempt that died in between leaves it "sending". The next attempt
@@ -7,7 +11,11 @@ sends such an update batch again (same values: harmless) but never a top-up batc
 SIMs it marks "unknown" for a person to check against 1NCE's orders.
 """
 
+import logging
+
 import sqlalchemy as sa
+from redis.lock import Lock
+from rq.job import Job
 
 from webapp.audit import record_audit
 from webapp.bulk.services import (
@@ -21,15 +29,18 @@ from webapp.extensions import db, get_redis
 from webapp.models import BulkJob, BulkJobItem, Sim
 from webapp.models.base import utcnow
 from webapp.one_nce import OneNceClient, OneNceError, OneNceNotFound, OneNceRejected
+from webapp.tasks import enqueue, lock_seconds, renewing
+
+log = logging.getLogger("simfleet.bulk")
 
 # 1NCE documents no limit on the items of one bulk call. 100 is the largest collection it
 # documents on /sims (a page of the SIM list); 100 updates are a body of about 8 KB, far
 # below API Gateway's 10 MB, and one refused SIM (an expired one: 422) refuses only 100.
 # 1NCE's API v2 has no bulk call: there a batch is one SIM, sent with one call.
 BATCH_SIZE = BULK_CALL_SIMS
-# Renewed after every batch (a job on v2 may take hours); expires soon after a worker is
-# killed. Long enough for one batch with all the client's retries.
-LOCK_SECONDS = 600
+UNFINISHED = ("queued", "running", "retrying")
+# RQ still holds the job: it will run (again) without help.
+PENDING_RQ_STATUSES = ("queued", "scheduled", "deferred")
 IN_DOUBT = "the worker stopped while this top-up was being ordered; check 1NCE's orders"
 
 
@@ -39,35 +50,73 @@ class BulkAborted(Exception):
 
 def run_bulk_job(*, job_id: int, client: OneNceClient) -> str:
     """Carry out a bulk job; run again, it sends only what no attempt has sent yet."""
-    lock = get_redis().lock(f"simfleet:bulk:lock:{job_id}", timeout=LOCK_SECONDS, blocking=False)
+    lock = _job_lock(job_id)
     if not lock.acquire():
         return "busy"  # another worker is on it
     try:
-        job = db.session.get(BulkJob, job_id)
-        if job is None or job.state == "done":
-            return job.state if job else "missing"
-        _start(job)
-        if job.total is None and not _resolve(job):
-            return job.state
-        _recover_in_flight(job)
-        action = ACTIONS[job.action]
-        try:
-            # Holding the lock, every unsent SIM below the last batch was claimed: a keyset
-            # cursor then finds the next batch without rescanning the settled ones.
-            size = BATCH_SIZE if client.has_bulk_calls else 1
-            after = ""
-            while iccids := _claim_batch(job.id, after=after, size=size):
-                _send(job, action, client, iccids)
-                after = iccids[-1]
-                lock.reacquire()
-        except BulkAborted as exc:
-            _end(job, "failed", error=str(exc))
-            return job.state
-        _end(job, "done")
-        return job.state
+        with renewing(lock.reacquire, every=lock_seconds() / 4):
+            return _run(job_id, client, lock)
     finally:
         if lock.owned():
             lock.release()
+
+
+def _job_lock(job_id: int) -> Lock:
+    # Not thread-local: the renewing thread extends the lock this thread took.
+    return get_redis().lock(
+        f"simfleet:bulk:lock:{job_id}", timeout=lock_seconds(), blocking=False, thread_local=False
+    )
+
+
+def _run(job_id: int, client: OneNceClient, lock: Lock) -> str:
+    """Send what no attempt has sent yet, holding the job's lock (renewed after each batch)."""
+    job = db.session.get(BulkJob, job_id)
+    if job is None or job.state == "done":
+        return job.state if job else "missing"
+    _start(job)
+    if job.total is None and not _resolve(job):
+        return job.state
+    _recover_in_flight(job)
+    action = ACTIONS[job.action]
+    try:
+        # Holding the lock, every unsent SIM below the last batch was claimed: a keyset
+        # cursor then finds the next batch without rescanning the settled ones.
+        size = BATCH_SIZE if client.has_bulk_calls else 1
+        after = ""
+        while iccids := _claim_batch(job.id, after=after, size=size):
+            _send(job, action, client, iccids)
+            after = iccids[-1]
+            lock.reacquire()
+    except BulkAborted as exc:
+        _end(job, "failed", error=str(exc))
+        return job.state
+    _end(job, "done")
+    return job.state
+
+
+def resume_abandoned_jobs() -> list[int]:
+    """Enqueue again the unfinished jobs no attempt works on and RQ holds no retry of.
+
+    Their lock expired (the worker that ran them was killed), so nothing else would resume
+    them; the next attempt sends only what none has sent. Returns the resumed jobs' ids.
+    """
+    unfinished = db.session.scalars(
+        sa.select(BulkJob).where(BulkJob.state.in_(UNFINISHED)).order_by(BulkJob.id)
+    ).all()
+    resumed = []
+    for job in unfinished:
+        rq_job = (
+            Job.fetch_many([job.rq_job_id], connection=get_redis())[0] if job.rq_job_id else None
+        )
+        if rq_job is not None and rq_job.get_status() in PENDING_RQ_STATUSES:
+            continue
+        if get_redis().exists(f"simfleet:bulk:lock:{job.id}"):
+            continue  # an attempt is alive: it renews the lock
+        log.warning("bulk job %s: its worker stopped; resuming it", job.id)
+        job.rq_job_id = enqueue("worker.jobs.run_bulk_job", job.id).id
+        resumed.append(job.id)
+    db.session.commit()
+    return resumed
 
 
 def fail_bulk_job(*, job_id: int, error: str, final: bool) -> None:

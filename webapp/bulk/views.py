@@ -20,6 +20,8 @@ from webapp.bulk.services import (
     preview_bulk,
     resume_bulk_job,
 )
+from webapp.errors import QueryError
+from webapp.inputs import MAX_DATABASE_ID, parse_whole_number
 from webapp.models import Role
 from webapp.models.bulk import ITEM_OUTCOMES
 from webapp.pages import redirect_after_post, render_page
@@ -29,8 +31,7 @@ from webapp.pages import redirect_after_post, render_page
 @role_required(Role.OPERATOR)
 def index():
     """The recent bulk jobs, newest first."""
-    before = request.args.get("before", type=int)
-    jobs = list_bulk_jobs(before=before)
+    jobs = list_bulk_jobs(before=_before_job_id())
     return render_page("bulk/jobs.html", "bulk/_jobs.html", jobs=jobs, actions=ACTIONS)
 
 
@@ -102,3 +103,14 @@ def resume(job_id: int) -> ResponseReturnValue:
     except BulkJobNotResumable as exc:
         flash(str(exc), "error")
     return redirect_after_post(url_for("bulk.job", job_id=job_id))
+
+
+def _before_job_id() -> int | None:
+    """The `before` job id of the recent jobs' next page (400 when it is not an id)."""
+    raw = request.args.get("before")
+    if not raw:
+        return None
+    try:
+        return parse_whole_number(raw, field="before", minimum=1, maximum=MAX_DATABASE_ID)
+    except QueryError as error:
+        abort(400, f"{error.field} {error.message}")

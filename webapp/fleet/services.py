@@ -11,6 +11,7 @@ from webapp.chart_ranges import CHART_RANGES, DEFAULT_CHART_RANGE
 from webapp.extensions import db
 from webapp.models import FleetUsageDay, Sim, SimEvent, SimUsagePeriod
 from webapp.models.sim import QUOTA_STATES
+from webapp.sim_queries import DailyUsage, day_series, known_usage
 
 ENDING_WITHIN_DAYS = 30
 SILENT_AFTER_DAYS = 3
@@ -96,11 +97,35 @@ def get_recent_fleet_summary() -> FleetSummary:
     return summary
 
 
-def list_fleet_usage(*, start: date, end: date) -> list[sa.Row]:
-    """Fleet totals per day from `start` to `end`, oldest first; days without usage are zeros."""
-    days = sa.select(
-        sa.func.generate_series(start, end, sa.text("interval '1 day'")).cast(sa.Date).label("day")
-    ).subquery()
+@dataclass(frozen=True)
+class UsageCoverage:
+    """The days whose fleet usage is known: from the first day any SIM's usage is kept to the
+    last day synced. Each day adds up the SIMs whose usage is kept for it."""
+
+    known_from: date | None
+    known_through: date | None
+
+
+def get_fleet_usage_coverage() -> UsageCoverage:
+    """The fleet's known usage days, from two index probes of `sims`."""
+    known_from = db.session.scalar(sa.select(sa.func.min(Sim.usage_synced_from)))
+    # The SIM synced last has synced furthest (both are set together, from the same clock):
+    # the usage_synced_at index finds it without reading every SIM.
+    known_through = db.session.scalar(
+        sa.select(Sim.usage_synced_through)
+        .where(Sim.usage_synced_at.is_not(None))
+        .order_by(Sim.usage_synced_at.desc())
+        .limit(1)
+    )
+    return UsageCoverage(known_from, known_through)
+
+
+def list_fleet_usage(
+    *, start: date, end: date, coverage: UsageCoverage | None = None
+) -> list[DailyUsage]:
+    """Fleet totals per day from `start` to `end`, oldest first: zeros for known days without
+    usage, None for days no SIM's usage is kept for (never fetched, or pruned)."""
+    days = day_series(start, end)
     totals = (
         sa.select(
             FleetUsageDay.day,
@@ -115,17 +140,18 @@ def list_fleet_usage(*, start: date, end: date) -> list[sa.Row]:
     )
     query = (
         sa.select(
-            days.c.day,
-            sa.func.coalesce(totals.c.data_rx_mb, 0).label("data_rx_mb"),
-            sa.func.coalesce(totals.c.data_tx_mb, 0).label("data_tx_mb"),
-            sa.func.coalesce(totals.c.sms_mo, 0).label("sms_mo"),
-            sa.func.coalesce(totals.c.sms_mt, 0).label("sms_mt"),
+            days.c.day, totals.c.data_rx_mb, totals.c.data_tx_mb, totals.c.sms_mo, totals.c.sms_mt
         )
         .select_from(days)
         .outerjoin(totals, totals.c.day == days.c.day)
         .order_by(days.c.day)
     )
-    return list(db.session.execute(query))
+    coverage = coverage or get_fleet_usage_coverage()
+    return known_usage(
+        db.session.execute(query),
+        known_from=coverage.known_from,
+        known_through=coverage.known_through,
+    )
 
 
 RANKED = 10
@@ -139,29 +165,43 @@ def parse_range(value: str | None) -> str:
     return value if value in CHART_RANGES else DEFAULT_CHART_RANGE
 
 
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
 def get_usage_chart(*, range_key: str, today: date | None = None) -> dict:
-    """The fleet's daily data (rx, tx) and SMS over the range, as uPlot-ready columns."""
+    """The fleet's daily data (rx, tx) and SMS over the range, as uPlot-ready columns; a day
+    with no data is None (a gap), and `known_from`/`known_through` say which days are known."""
     today = today or datetime.now(UTC).date()
     chart_range = CHART_RANGES[range_key]
-    rows = list_fleet_usage(start=today - timedelta(days=chart_range.days - 1), end=today)
+    coverage = get_fleet_usage_coverage()
+    start = today - timedelta(days=chart_range.days - 1)
+    rows = list_fleet_usage(start=start, end=today, coverage=coverage)
     return {
         "range": range_key,
         "label": chart_range.label,
         "days": [row.day.isoformat() for row in rows],
-        "data_rx_mb": [float(row.data_rx_mb) for row in rows],
-        "data_tx_mb": [float(row.data_tx_mb) for row in rows],
-        "sms": [int(row.sms_mo + row.sms_mt) for row in rows],
+        "data_rx_mb": [_float(row.data_rx_mb) for row in rows],
+        "data_tx_mb": [_float(row.data_tx_mb) for row in rows],
+        "sms": [None if row.sms_mo is None else row.sms_mo + (row.sms_mt or 0) for row in rows],
+        "known_from": coverage.known_from.isoformat() if coverage.known_from else None,
+        "known_through": coverage.known_through.isoformat() if coverage.known_through else None,
     }
 
 
 @dataclass(frozen=True)
 class UsageRow:
-    """One row of the chart's table: a day, or a week (from its Monday) for long ranges."""
+    """One row of the chart's table: a day, or a week (from its Monday) for long ranges.
+
+    The figures add up the row's known days; all None when none of its days is known.
+    """
 
     start: date
-    data_rx_mb: float
-    data_tx_mb: float
-    sms: int
+    data_rx_mb: float | None
+    data_tx_mb: float | None
+    sms: int | None
+    days: int
+    known_days: int
 
 
 def list_usage_rows(*, chart: dict) -> list[UsageRow]:
@@ -174,11 +214,19 @@ def list_usage_rows(*, chart: dict) -> list[UsageRow]:
         start = date.fromisoformat(day)
         if weekly:
             start -= timedelta(days=start.weekday())
-        totals = rows.setdefault(start, [0.0, 0.0, 0])
-        totals[0] += rx
-        totals[1] += tx
-        totals[2] += sms
-    return [UsageRow(start, *totals) for start, totals in sorted(rows.items(), reverse=True)]
+        totals = rows.setdefault(start, [0.0, 0.0, 0, 0, 0])
+        totals[3] += 1
+        if rx is not None:
+            totals[0] += rx
+            totals[1] += tx
+            totals[2] += sms
+            totals[4] += 1
+    return [
+        UsageRow(start, rx, tx, sms, days, known)
+        if known
+        else UsageRow(start, None, None, None, days, known)
+        for start, (rx, tx, sms, days, known) in sorted(rows.items(), reverse=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -188,13 +236,13 @@ class RankedSim:
     iccid: str
     label: str | None
     data_mb: Decimal
-    previous_data_mb: Decimal
+    previous_data_mb: Decimal | None  # None: the period before was not kept
     through: date
 
     @property
-    def change_mb(self) -> Decimal:
-        """Data in the period minus the period before."""
-        return self.data_mb - self.previous_data_mb
+    def change_mb(self) -> Decimal | None:
+        """Data in the period minus the period before (None when that was not kept)."""
+        return None if self.previous_data_mb is None else self.data_mb - self.previous_data_mb
 
 
 @dataclass(frozen=True)
@@ -204,13 +252,15 @@ class Rankings:
     through: date | None
     top_consumers: list[RankedSim]
     biggest_movers: list[RankedSim]
+    # The first day the period before needs: movers compare only SIMs kept since then.
+    previous_from: date | None = None
 
 
-def _ranked(order: sa.ColumnElement, days: int) -> list[RankedSim]:
+def _ranked(order: sa.ColumnElement, days: int, *where: sa.ColumnElement) -> list[RankedSim]:
     query = (
         sa.select(SimUsagePeriod, Sim.label)
         .join(Sim, Sim.iccid == SimUsagePeriod.iccid)
-        .where(SimUsagePeriod.period_days == days)
+        .where(SimUsagePeriod.period_days == days, *where)
         .order_by(order, SimUsagePeriod.iccid)
         .limit(RANKED)
     )
@@ -225,10 +275,14 @@ def get_rankings(*, range_key: str) -> Rankings:
     days = CHART_RANGES[range_key].days
     change = sa.func.abs(SimUsagePeriod.data_mb - SimUsagePeriod.previous_data_mb)
     top_consumers = _ranked(SimUsagePeriod.data_mb.desc(), days)
+    through = max((sim.through for sim in top_consumers), default=None)
+    # SIMs whose period before was not wholly kept have no change (the partial index skips them).
+    kept_before = SimUsagePeriod.previous_data_mb.is_not(None)
     return Rankings(
-        through=max((sim.through for sim in top_consumers), default=None),
+        through=through,
         top_consumers=top_consumers,
-        biggest_movers=_ranked(change.desc(), days),
+        biggest_movers=_ranked(change.desc(), days, kept_before),
+        previous_from=through - timedelta(days=2 * days - 1) if through else None,
     )
 
 
@@ -241,6 +295,10 @@ def list_recent_events(*, limit: int = RECENT_EVENTS) -> list[SimEvent]:
 def list_recent_alerts(*, limit: int = RECENT_ALERTS) -> list[SimEvent]:
     """The newest events that 1NCE flagged as alerts (a partial index holds just those)."""
     query = (
-        sa.select(SimEvent).where(SimEvent.alert).order_by(SimEvent.occurred_at.desc()).limit(limit)
+        sa.select(SimEvent)
+        # A nullable column types as `bool | None`; WHERE alert is what the partial index has.
+        .where(SimEvent.alert)  # type: ignore[arg-type]
+        .order_by(SimEvent.occurred_at.desc())
+        .limit(limit)
     )
     return list(db.session.scalars(query))

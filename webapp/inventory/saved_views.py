@@ -5,11 +5,14 @@ from urllib.parse import parse_qsl, urlencode
 import sqlalchemy as sa
 
 from webapp.audit import record_audit
+from webapp.errors import QueryError
 from webapp.extensions import db
 from webapp.inventory.services import view_args
 from webapp.models import SavedView, User
+from webapp.sim_queries import SimFilters
 
 MAX_NAME = 100
+MAX_QUERY = 2000  # saved_views.query
 
 
 class SavedViewError(ValueError):
@@ -31,7 +34,14 @@ def save_view(*, user: User, name: str, query: str) -> SavedView:
     if not name or len(name) > MAX_NAME:
         raise SavedViewError(f"A view needs a name of 1 to {MAX_NAME} characters.")
     # Only the view's own parameters are kept: no cursor, nothing unknown.
-    query = urlencode(view_args(dict(parse_qsl(query))))
+    args = view_args(dict(parse_qsl(query)))
+    try:
+        SimFilters.from_args(args)
+    except QueryError as error:
+        raise SavedViewError(f"The view cannot be saved: {error.field} {error.message}.") from None
+    query = urlencode(args)
+    if len(query) > MAX_QUERY:
+        raise SavedViewError(f"The view's filters are too long to save ({MAX_QUERY} at most).")
     view = db.session.scalar(
         sa.select(SavedView).where(SavedView.user_id == user.id, SavedView.name == name)
     )

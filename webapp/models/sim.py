@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import utcnow
 
 MB = sa.Numeric(18, 6)
@@ -41,13 +41,17 @@ QUOTA_STATES = {
 QUOTA_STATES_BY_ID = {state.id: state for state in QUOTA_STATES.values()}
 
 
-class Sim(db.Model):
+class Sim(Model):
+    """One SIM of the fleet as last synced, with its latest quota and connectivity."""
+
     __tablename__ = "sims"
     __table_args__ = (
         sa.Index("ix_sims_account_status", "account_id", "status"),
         sa.Index("ix_sims_data_quota_state", "data_quota_state"),
         sa.Index("ix_sims_data_exhausted_on", "data_exhausted_on"),
         sa.Index("ix_sims_ip_address", "ip_address"),
+        # The fleet's first known day of usage (MIN), and the SIMs retention moves forward.
+        sa.Index("ix_sims_usage_synced_from", "usage_synced_from"),
         # Keyset pages of the inventory sorted by a column: (column, iccid), either direction.
         *(sa.Index(f"ix_sims_{column}", column, "iccid") for column in SORTABLE),
         sa.Index(
@@ -109,6 +113,9 @@ class Sim(db.Model):
     inventory_synced_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     usage_synced_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     usage_synced_through: Mapped[date | None]
+    # The first day of usage fetched and still kept: days from here to usage_synced_through are
+    # known (a day without a row had no traffic), days outside it are "no data", never zero.
+    usage_synced_from: Mapped[date | None]
     quotas_synced_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     events_synced_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     latest_event_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -119,7 +126,7 @@ class Sim(db.Model):
     removed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
-class SimChange(db.Model):
+class SimChange(Model):
     """A change the inventory sync noticed: status, label, IMEI, quota bucket, added, removed."""
 
     __tablename__ = "sim_changes"
@@ -133,7 +140,7 @@ class SimChange(db.Model):
     new_value: Mapped[str | None] = mapped_column(sa.String(255))
 
 
-class SimDocument(db.Model):
+class SimDocument(Model):
     """A SIM's JSON as the API shows it, rewritten by triggers on `sims` in the same
     transaction as every write (migration e8a1c3d5f7b9): a page of the API reads 100 stored
     documents, a tenth of the database time of building them per request."""

@@ -5,14 +5,17 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.base import check_one_of, utcnow
 
 SYNC_KINDS = ("inventory", "usage", "quotas", "events", "connectivity")
-OUTCOMES = ("running", "success", "partial", "failed", "skipped")
+# "abandoned": the process running it died; its kind was freed for the next run.
+OUTCOMES = ("running", "success", "partial", "failed", "skipped", "abandoned")
 
 
-class SyncRun(db.Model):
+class SyncRun(Model):
+    """One run of one sync kind: its progress counters and how it ended."""
+
     __tablename__ = "sync_runs"
     __table_args__ = (
         check_one_of("kind", SYNC_KINDS, name="kind_valid"),

@@ -12,14 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.models.sim import MB
 
 # Time-series tables and their time column, for hypertables and retention.
 HYPERTABLES = {"usage_daily": "day", "quota_samples": "sampled_at", "sim_events": "occurred_at"}
 
 
-class UsageDay(db.Model):
+class UsageDay(Model):
     """One SIM's usage on one day. Upserted: 1NCE revises today's and yesterday's numbers."""
 
     __tablename__ = "usage_daily"
@@ -33,7 +33,7 @@ class UsageDay(db.Model):
     sms_mt: Mapped[int] = mapped_column(default=0)
 
 
-class FleetUsageDay(db.Model):
+class FleetUsageDay(Model):
     """The whole fleet's usage per day, kept current at ingest so charts never scan raw rows."""
 
     __tablename__ = "fleet_usage_daily"
@@ -46,7 +46,7 @@ class FleetUsageDay(db.Model):
     sms_mt: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
-class QuotaSample(db.Model):
+class QuotaSample(Model):
     """A quota reading, stored when it differs from the previous one."""
 
     __tablename__ = "quota_samples"
@@ -63,7 +63,7 @@ class QuotaSample(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
-class SimEvent(db.Model):
+class SimEvent(Model):
     """An event 1NCE recorded for a SIM (location update, PDP context, status change...)."""
 
     __tablename__ = "sim_events"
@@ -87,8 +87,11 @@ class SimEvent(db.Model):
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
 
 
-class SimUsagePeriod(db.Model):
+class SimUsagePeriod(Model):
     """One SIM's data in the last `period_days` days up to `through` and in the days before.
+
+    `previous_data_mb` is None when the period before was not wholly kept (never fetched, or
+    pruned): such a SIM has no change to rank.
 
     A small rollup (a few rows per SIM) so the dashboard's top consumers and biggest movers
     never sum `usage_daily` per SIM at request time.
@@ -97,10 +100,12 @@ class SimUsagePeriod(db.Model):
     __tablename__ = "sim_usage_periods"
     __table_args__ = (
         sa.Index("ix_sim_usage_periods_data", "period_days", sa.text("data_mb DESC")),
+        # Only SIMs whose period before was kept are movers.
         sa.Index(
             "ix_sim_usage_periods_change",
             "period_days",
             sa.text("abs(data_mb - previous_data_mb) DESC"),
+            postgresql_where=sa.text("previous_data_mb IS NOT NULL"),
         ),
     )
 
@@ -108,4 +113,4 @@ class SimUsagePeriod(db.Model):
     period_days: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
     through: Mapped[date]
     data_mb: Mapped[Decimal] = mapped_column(MB)
-    previous_data_mb: Mapped[Decimal] = mapped_column(MB)
+    previous_data_mb: Mapped[Decimal | None] = mapped_column(MB)

@@ -169,6 +169,8 @@ def perform_action(
         iccid=sim.iccid, action=spec.name, requested=requested, reason=reason, actor=actor_label
     )
     details = dict(audit_details or {}) | {"request": requested}
+    if spec.name == "update":
+        details["changes"] = sim_changes(sim, values)
     if reason:
         details["reason"] = reason
     try:
@@ -183,6 +185,11 @@ def perform_action(
     if action.state == "pending":
         enqueue(SETTLE_JOB, action.id)
     return action, result
+
+
+def sim_changes(sim: Sim, values: Mapping[str, Any]) -> dict:
+    """Each changed field's value before (as Simfleet last saw it) and after, for the audit."""
+    return {field: {"before": getattr(sim, field), "after": new} for field, new in values.items()}
 
 
 def audited_values(values: Mapping[str, Any]) -> dict:

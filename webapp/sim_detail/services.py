@@ -3,6 +3,8 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
 
 from webapp.chart_ranges import CHART_RANGES, DEFAULT_CHART_RANGE
 from webapp.extensions import db
@@ -49,17 +51,26 @@ def _named_range(name: str, today: date) -> UsageRange:
     return UsageRange(name, today - timedelta(days=CHART_RANGES[name].days - 1), today)
 
 
+def _rounded(value: Decimal | None) -> float | None:
+    return None if value is None else round(float(value), 3)
+
+
 def get_usage_series(*, iccid: str, usage_range: UsageRange) -> dict:
-    """The chart's columns (one value per day, MB as floats for plotting) and their totals."""
+    """The chart's columns (one value per day, MB as floats for plotting; None for a day with
+    no data: never fetched, or pruned) and the totals of the known days."""
     rows = list_sim_usage(iccid=iccid, start=usage_range.start, end=usage_range.end)
-    columns = {
+    columns: dict[str, list[Any]] = {
         "days": [row.day.isoformat() for row in rows],
-        "data_rx_mb": [round(float(row.data_rx_mb), 3) for row in rows],
-        "data_tx_mb": [round(float(row.data_tx_mb), 3) for row in rows],
+        "data_rx_mb": [_rounded(row.data_rx_mb) for row in rows],
+        "data_tx_mb": [_rounded(row.data_tx_mb) for row in rows],
         "sms_mo": [row.sms_mo for row in rows],
         "sms_mt": [row.sms_mt for row in rows],
     }
-    totals = {name: sum(values) for name, values in columns.items() if name != "days"}
+    totals = {
+        name: sum(value for value in values if value is not None)
+        for name, values in columns.items()
+        if name != "days"
+    }
     totals["data_rx_mb"] = round(totals["data_rx_mb"], 3)
     totals["data_tx_mb"] = round(totals["data_tx_mb"], 3)
     return {
@@ -68,6 +79,7 @@ def get_usage_series(*, iccid: str, usage_range: UsageRange) -> dict:
         "end": usage_range.end.isoformat(),
         **columns,
         "totals": totals,
+        "known_days": sum(row.sms_mo is not None for row in rows),
     }
 
 

@@ -48,7 +48,7 @@ def run_command(kind: str, limit: int | None) -> None:
 
 @sync_cli.command("retention")
 def retention_command() -> None:
-    """Drop usage and events older than the configured retention now."""
+    """Drop usage, events and settled records older than the configured retention now."""
     for table, removed in enforce_retention().items():
         click.echo(f"{table}: removed {removed}")
 

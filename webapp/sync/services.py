@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
@@ -11,11 +12,28 @@ from webapp.extensions import db
 from webapp.models import ProviderAccount, SyncRun
 from webapp.models.base import utcnow
 from webapp.models.sync import SYNC_KINDS
-from webapp.one_nce import OneNceClient, OneNceMalformedResponse, OneNceNotFound
+from webapp.one_nce import (
+    Event,
+    OneNceClient,
+    OneNceMalformedResponse,
+    OneNceNotFound,
+    Reject,
+    UsageRecord,
+)
 from webapp.sync import ingest
 from webapp.sync.planner import chunked, interval_minutes, plan_sims, sim_budget
-from webapp.sync.runs import Tally, add_chunk, finish_run, run_lock, start_run
+from webapp.sync.runs import (
+    RunKeeper,
+    Tally,
+    add_chunk,
+    close_dead_runs,
+    finish_run,
+    is_running,
+    run_lock,
+    start_run,
+)
 
+T = TypeVar("T")
 log = logging.getLogger("simfleet.sync")
 LATE_EVENT_MARGIN = timedelta(minutes=30)
 # 1NCE switches its Management API v1 off at the end of this day.
@@ -41,22 +59,20 @@ def get_account() -> ProviderAccount:
             .on_conflict_do_nothing()
         )
         db.session.commit()
-        account = db.session.scalar(query)
+        account = db.session.scalars(query).one()
     return account
 
 
 def _begin(kind: str) -> tuple[SyncRun, ProviderAccount]:
     """Take the kind's lock and record a running run, or raise SyncBusy."""
-    lock = run_lock(kind, timeout=max(interval_minutes(kind), 15) * 60 * 2)
+    lock = run_lock(kind)
     if not lock.acquire():
         raise SyncBusy(f"a {kind} sync is already running")
-    # Holding the lock, no other run of this kind is alive: earlier "running" ones were lost
-    # with a killed worker.
-    db.session.execute(
-        sa.update(SyncRun)
-        .where(SyncRun.kind == kind, SyncRun.outcome == "running")
-        .values(outcome="failed", finished_at=utcnow(), error_message="abandoned")
-    )
+    # Holding the lock, no process works on an earlier run of this kind: it is abandoned,
+    # unless chunks of it still wait in the queue.
+    if close_dead_runs(kind=kind):
+        lock.release()
+        raise SyncBusy(f"a {kind} sync is waiting for its queued chunks")
     account = get_account()
     token = lock.local.token
     return start_run(kind=kind, account_id=account.id, lock_token=token.decode()), account
@@ -65,6 +81,13 @@ def _begin(kind: str) -> tuple[SyncRun, ProviderAccount]:
 def run_inventory(*, client: OneNceClient) -> SyncRun:
     """Page through the whole inventory, upsert each page, then flag SIMs that vanished."""
     run, account = _begin("inventory")
+    with RunKeeper(run_id=run.id, kind="inventory") as keeper:
+        return _pass_inventory(run, account, client, keeper)
+
+
+def _pass_inventory(
+    run: SyncRun, account: ProviderAccount, client: OneNceClient, keeper: RunKeeper
+) -> SyncRun:
     run.chunks_total = 1
     tally = Tally()
     try:
@@ -76,6 +99,7 @@ def run_inventory(*, client: OneNceClient) -> SyncRun:
                 tally.rows += len(page.records)
                 tally.sims += len(page.records)
             db.session.commit()
+            keeper.renew()
         # Only a complete pass may conclude that a SIM is gone.
         ingest.mark_removed(account_id=account.id, before=run.started_at)
         add_chunk(run_id=run.id, tally=tally)
@@ -89,7 +113,7 @@ def run_inventory(*, client: OneNceClient) -> SyncRun:
     return finish_run(run=run, kind="inventory")
 
 
-def _log_rejects(rejects) -> int:
+def _log_rejects(rejects: Sequence[Reject]) -> int:
     for reject in rejects:
         log.warning("skipped malformed SIM record iccid=%s: %s", reject.iccid, reject.error)
     return len(rejects)
@@ -98,23 +122,33 @@ def _log_rejects(rejects) -> int:
 def plan_run(*, kind: str, limit: int | None = None) -> tuple[SyncRun, list[list[str]]]:
     """Start a per-SIM run: pick the SIMs within the budget and split them into chunks."""
     run, account = _begin(kind)
-    iccids = plan_sims(kind=kind, account_id=account.id, limit=limit or sim_budget(kind))
-    chunks = chunked(iccids, current_app.config["SYNC_CHUNK_SIMS"])
-    run.sims_planned, run.chunks_total = len(iccids), len(chunks)
-    db.session.commit()
+    with RunKeeper(run_id=run.id, kind=kind):
+        iccids = plan_sims(kind=kind, account_id=account.id, limit=limit or sim_budget(kind))
+        chunks = chunked(iccids, current_app.config["SYNC_CHUNK_SIMS"])
+        run.sims_planned, run.chunks_total = len(iccids), len(chunks)
+        db.session.commit()
     if not chunks:
         finish_run(run=run, kind=kind)
     return run, chunks
 
 
 def sync_chunk(*, run_id: int, kind: str, iccids: Sequence[str], client: OneNceClient) -> bool:
-    """Refresh one chunk of SIMs in one transaction; True when it finished its run."""
+    """Refresh one chunk of SIMs in one transaction; True when it finished its run.
+
+    A chunk of a run abandoned meanwhile (it was retried after its worker died, too late) is
+    skipped: the newer run covers its SIMs.
+    """
+    if not is_running(run_id):
+        log.info("sync %s chunk of run %s skipped: the run is over", kind, run_id)
+        return False
     account_id = db.session.scalar(sa.select(SyncRun.account_id).where(SyncRun.id == run_id))
-    tally = FETCHERS[kind](client=client, account_id=account_id, iccids=iccids)
-    last = add_chunk(run_id=run_id, tally=tally)
-    db.session.commit()
+    assert account_id is not None, "_begin gave the run its account"
+    with RunKeeper(run_id=run_id, kind=kind):
+        tally = FETCHERS[kind](client=client, account_id=account_id, iccids=iccids)
+        last = add_chunk(run_id=run_id, tally=tally)
+        db.session.commit()
     if last:
-        finish_run(run=db.session.get(SyncRun, run_id), kind=kind)
+        finish_run(run=db.session.get_one(SyncRun, run_id), kind=kind)
     return last
 
 
@@ -125,12 +159,12 @@ def fail_chunk(*, run_id: int, kind: str, iccids: Sequence[str], error: str) -> 
     last = add_chunk(run_id=run_id, tally=Tally(errors=len(iccids)))
     db.session.commit()
     if last:
-        finish_run(run=db.session.get(SyncRun, run_id), kind=kind)
+        finish_run(run=db.session.get_one(SyncRun, run_id), kind=kind)
 
 
 def _per_sim(
-    iccids: Sequence[str], fetch: Callable[[str], tuple[int, object]], tally: Tally
-) -> list[tuple[str, object]]:
+    iccids: Sequence[str], fetch: Callable[[str], tuple[int, T]], tally: Tally
+) -> list[tuple[str, T]]:
     """Call `fetch` for each SIM; skip SIMs 1NCE no longer knows or answers garbage for."""
     results = []
     for iccid in iccids:
@@ -158,14 +192,14 @@ def fetch_usage(*, client: OneNceClient, account_id: int, iccids: Sequence[str])
     """Fetch usage since each SIM's last synced day (1NCE revises today and yesterday)."""
     today = datetime.now(UTC).date()
     backfill = today - timedelta(days=current_app.config["USAGE_BACKFILL_DAYS"] - 1)
-    synced_through = dict(
+    synced_through: dict[str, date] = dict(
         db.session.execute(
             sa.text("SELECT iccid, usage_synced_through FROM sims WHERE iccid = ANY(:iccids)"),
             {"iccids": list(iccids)},
         ).all()
     )
 
-    def fetch(iccid: str):
+    def fetch(iccid: str) -> tuple[int, tuple[UsageRecord, ...]]:
         last = synced_through.get(iccid)
         start = max(last - timedelta(days=1), backfill) if last else backfill
         return 1, client.get_usage(iccid, start=start, end=today)
@@ -176,7 +210,7 @@ def fetch_usage(*, client: OneNceClient, account_id: int, iccids: Sequence[str])
     tally.rows = ingest.upsert_usage(account_id=account_id, rows=rows) if rows else 0
     if results:
         fetched = [iccid for iccid, _ in results]
-        ingest.refresh_usage_figures(iccids=fetched, synced_through=today)
+        ingest.refresh_usage_figures(iccids=fetched, synced_through=today, fetched_from=backfill)
         # The dashboard's top consumers and movers follow each sync, not just the hourly job.
         ingest.refresh_usage_periods(db.session.connection(), through=today, iccids=fetched)
     return tally
@@ -196,14 +230,14 @@ def fetch_quotas(*, client: OneNceClient, account_id: int, iccids: Sequence[str]
 def fetch_events(*, client: OneNceClient, account_id: int, iccids: Sequence[str]) -> Tally:
     """Fetch events newer than the newest stored one of each SIM (newest first, paged)."""
     floor = utcnow() - timedelta(days=current_app.config["EVENT_RETENTION_DAYS"] or 30)
-    latest = dict(
+    latest: dict[str, datetime] = dict(
         db.session.execute(
             sa.text("SELECT iccid, latest_event_at FROM sims WHERE iccid = ANY(:iccids)"),
             {"iccids": list(iccids)},
         ).all()
     )
 
-    def fetch(iccid: str):
+    def fetch(iccid: str) -> tuple[int, list[Event]]:
         known = latest.get(iccid)
         # Re-read a margin before the newest stored event: 1NCE may record an event late,
         # behind one already fetched; the insert skips the ones already stored.
@@ -287,8 +321,11 @@ def get_freshness() -> list[dict]:
             .limit(1)
         )
         minutes = interval_minutes(kind)
-        overdue = bool(minutes and success) and (
-            success.finished_at < utcnow() - timedelta(minutes=2 * minutes)
+        finished = success.finished_at if success else None
+        overdue = (
+            bool(minutes)
+            and finished is not None
+            and finished < utcnow() - timedelta(minutes=2 * minutes)
         )
         rows.append(
             {"kind": kind, "interval_minutes": minutes, "last": last, "success": success,

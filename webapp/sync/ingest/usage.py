@@ -16,12 +16,13 @@ from webapp.one_nce import UsageRecord
 from webapp.sync.ingest.copying import copy_rows, temp_table
 
 # The forecast: the day the data quota runs out at the last 7 days' average rate, or the day
-# it expires, whichever comes first.
+# it expires, whichever comes first. Days are UTC days: `:today` comes from the app, and the
+# expiry is cut at UTC midnight whatever the session's time zone (as ix_sims_runs_out_on).
 FORECAST = """
     LEAST(
-        data_expires_at::date,
+        timezone('UTC', data_expires_at)::date,
         CASE WHEN avg_daily_mb_7d > 0 AND data_remaining_mb IS NOT NULL
-             THEN current_date + CEIL(data_remaining_mb / avg_daily_mb_7d)::int END
+             THEN CAST(:today AS date) + CEIL(data_remaining_mb / avg_daily_mb_7d)::int END
     )
 """
 
@@ -170,57 +171,89 @@ def _usage_values(rows: Iterable[tuple[str, UsageRecord]]) -> Iterator[tuple]:
         yield iccid, u.day, _mb(u.data_rx_mb), _mb(u.data_tx_mb), u.sms_mo or 0, u.sms_mt or 0
 
 
-def refresh_usage_figures(*, iccids: Sequence[str], synced_through: date) -> None:
-    """Recompute the SIMs' 7/30-day averages, last traffic day and forecast after new usage."""
+# The SIMs' figures after a usage fetch. The days known (`usage_synced_from`) start where the
+# fetch started for a SIM never synced, or synced so long ago that the days between its last
+# sync and this fetch were never fetched; otherwise they carry on. The averages divide by the
+# known days of their window (a SIM known for 3 days averages over 3), never by unknown ones.
+REFRESH_FIGURES_SQL = """
+UPDATE sims s SET
+    avg_daily_mb_7d = COALESCE(a.mb_7d, 0) / LEAST(7, :through - a.known_from + 1),
+    avg_daily_mb_30d = COALESCE(a.mb_30d, 0) / LEAST(30, :through - a.known_from + 1),
+    last_traffic_on = GREATEST(s.last_traffic_on, a.last_traffic_on),
+    usage_synced_at = :now,
+    usage_synced_through = :through,
+    usage_synced_from = a.known_from
+FROM (
+    SELECT k.iccid, k.known_from,
+           SUM(u.data_rx_mb + u.data_tx_mb) FILTER (WHERE u.day > :through - 7) AS mb_7d,
+           SUM(u.data_rx_mb + u.data_tx_mb) AS mb_30d,
+           MAX(u.day) FILTER (
+               WHERE u.data_rx_mb + u.data_tx_mb > 0 OR u.sms_mo + u.sms_mt > 0
+           ) AS last_traffic_on
+    FROM (
+        SELECT i.iccid,
+               LEAST(:through, CASE
+                   WHEN s.usage_synced_through IS NULL
+                        OR s.usage_synced_through < CAST(:fetched_from AS date) - 1
+                        OR s.usage_synced_from IS NULL
+                   THEN CAST(:fetched_from AS date)
+                   ELSE s.usage_synced_from
+               END) AS known_from
+        FROM unnest(CAST(:iccids AS text[])) AS i(iccid) JOIN sims s USING (iccid)
+    ) k
+    LEFT JOIN usage_daily u
+        ON u.iccid = k.iccid AND u.day > :through - 30 AND u.day >= k.known_from
+        AND u.day <= :through
+    GROUP BY k.iccid, k.known_from
+) a
+WHERE s.iccid = a.iccid
+"""
+
+
+def refresh_usage_figures(
+    *, iccids: Sequence[str], synced_through: date, fetched_from: date
+) -> None:
+    """Record the SIMs' known days after a fetch from `fetched_from` (or from their last
+    synced day) to `synced_through`, and recompute their averages, last traffic and forecast.
+    """
     db.session.execute(
-        sa.text(
-            """
-            UPDATE sims s SET
-                avg_daily_mb_7d = COALESCE(a.mb_7d, 0) / 7,
-                avg_daily_mb_30d = COALESCE(a.mb_30d, 0) / 30,
-                last_traffic_on = GREATEST(s.last_traffic_on, a.last_traffic_on),
-                usage_synced_at = :now,
-                usage_synced_through = :through
-            FROM (
-                SELECT i.iccid,
-                       SUM(u.data_rx_mb + u.data_tx_mb) FILTER (WHERE u.day > :through - 7)
-                           AS mb_7d,
-                       SUM(u.data_rx_mb + u.data_tx_mb) AS mb_30d,
-                       MAX(u.day) FILTER (
-                           WHERE u.data_rx_mb + u.data_tx_mb > 0 OR u.sms_mo + u.sms_mt > 0
-                       ) AS last_traffic_on
-                FROM unnest(CAST(:iccids AS text[])) AS i(iccid)
-                LEFT JOIN usage_daily u ON u.iccid = i.iccid AND u.day > :through - 30
-                GROUP BY i.iccid
-            ) a
-            WHERE s.iccid = a.iccid
-            """
-        ),
-        {"iccids": list(iccids), "through": synced_through, "now": utcnow()},
+        sa.text(REFRESH_FIGURES_SQL),
+        {
+            "iccids": list(iccids),
+            "through": synced_through,
+            "fetched_from": fetched_from,
+            "now": utcnow(),
+        },
     )
-    refresh_forecast(iccids=iccids)
+    refresh_forecast(iccids=iccids, today=synced_through)
 
 
-def refresh_forecast(*, iccids: Sequence[str]) -> None:
-    """Recompute the data-exhaustion forecast of the given SIMs."""
+def refresh_forecast(*, iccids: Sequence[str], today: date | None = None) -> None:
+    """Recompute the data-exhaustion forecast of the given SIMs (from today, UTC)."""
     db.session.execute(
         sa.text(f"UPDATE sims SET data_exhausted_on = {FORECAST} WHERE iccid = ANY(:iccids)"),
-        {"iccids": list(iccids)},
+        {"iccids": list(iccids), "today": today or datetime.now(UTC).date()},
     )
 
 
 # The charts' ranges, kept per SIM at ingest for the dashboard's rankings.
 USAGE_PERIOD_DAYS = tuple(chart_range.days for chart_range in CHART_RANGES.values())
 
+# A period before that was not wholly kept (fetched and not pruned: from the SIM's
+# usage_synced_from on) has no figure, so the SIM is no mover rather than one compared with
+# zeros. The current period sums the days kept.
 REFRESH_PERIODS_SQL = """
 INSERT INTO sim_usage_periods (iccid, period_days, through, data_mb, previous_data_mb)
-SELECT iccid, v.days, :through, COALESCE(v.current, 0), COALESCE(v.previous, 0)
+SELECT sums.iccid, v.days, :through, COALESCE(v.current, 0),
+       CASE WHEN s.usage_synced_from <= CAST(:through AS date) - 2 * v.days + 1
+            THEN COALESCE(v.previous, 0) END
 FROM (
     SELECT iccid, {sums}
     FROM usage_daily
     WHERE day > :through - 2 * :longest AND day <= :through {only}
     GROUP BY iccid
 ) sums
+JOIN sims s ON s.iccid = sums.iccid
 CROSS JOIN LATERAL (VALUES {values}) AS v(days, current, previous)
 """
 
