@@ -60,7 +60,11 @@ def main() -> None:
             )
             with app.app_context():
                 run_now(kind="inventory", client=get_client())
-                user = create_user(email="bench@example.com", password="x" * 16, role=Role.OPERATOR)
+                user = create_user(
+                    email="bench@example.com",
+                    password="bench operator passphrase",
+                    role=Role.OPERATOR,
+                )
                 db.session.commit()
                 request = BulkRequest("label", {"label": "bench"}, view_args={})
                 preview, preview_s = timed(lambda: preview_bulk(request=request))

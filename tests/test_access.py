@@ -40,6 +40,9 @@ ROUTES = [
     ("POST", "/admin/users", "admin"),
     ("POST", "/admin/users/1", "admin"),
     ("POST", "/logout", "viewer"),
+    ("GET", "/account", "viewer"),
+    ("POST", "/account/password", "viewer"),
+    ("POST", "/account/sign-out-everywhere", "viewer"),
     ("GET", "/sync", "operator"),
     ("POST", "/sync/inventory", "operator"),
 ]

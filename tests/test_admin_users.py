@@ -54,7 +54,9 @@ def test_invalid_user_shows_errors(client, login, make_user):
     make_user(email="taken@example.com")
     for data, message in [
         ({"email": "taken@example.com", "password": "a long password"}, "already exists"),
-        ({"email": "short@example.com", "password": "short"}, "at least 10"),
+        ({"email": "short@example.com", "password": "a short one"}, "at least 12"),
+        ({"email": "common@example.com", "password": "password12345"}, "too common"),
+        ({"email": "mine@example.com", "password": "mine@example.com"}, "made from the email"),
     ]:
         response = client.post(
             "/admin/users", data={**data, "role": "viewer"}, headers={"HX-Request": "true"}
@@ -91,3 +93,30 @@ def test_reactivated_user_can_sign_in_again(client, login, make_user):
     client.post("/logout")
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 303
+
+
+def test_admin_requires_a_password_change(app, client, login, make_user):
+    login("admin")
+    user = make_user()
+    victim = app.test_client()
+    victim.post("/login", data={"email": user.email, "password": PASSWORD})
+    response = client.post(f"/admin/users/{user.id}/require-password-change")
+    assert response.status_code == 303
+    assert "must change password" in client.get("/admin/users").text
+    assert last_audit("user.require_password_change").target == user.email
+    page = victim.get("/sims")
+    assert (page.status_code, page.headers["Location"]) == (302, "/account")
+    new = "a fresh passphrase here"
+    victim.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": new, "confirm": new},
+    )
+    db.session.refresh(user)
+    assert not user.must_change_password
+    assert victim.get("/sims").status_code == 200
+
+
+def test_a_users_sessions_page_links_from_the_users_page(client, login, make_user):
+    login("admin")
+    user = make_user()
+    assert f"/admin/users/{user.id}/sessions" in client.get("/admin/users").text

@@ -67,3 +67,17 @@ def test_features_leave_the_sync_writes_to_the_sync(feature):
     """Features read what the sync stored, and ask webapp.sync.services for fresh readings."""
     writes = [(f, m) for f, m in edges(f"webapp/{feature}") if m.startswith("webapp.sync.ingest")]
     assert writes == []
+
+
+def test_shared_modules_import_no_feature():
+    """What several features use (errors, pages, paging, models...) depends on none of them."""
+    shared = [p for p in (ROOT / "webapp").glob("*.py") if p.name != "__init__.py"]
+    shared += [*(ROOT / "webapp" / "models").rglob("*.py")]
+    features = {f"webapp.{feature}" for feature in (*FEATURES, "sync")}
+    bad = [
+        (str(path.relative_to(ROOT)), module)
+        for path in shared
+        for module in imports(path)
+        if ".".join(module.split(".")[:2]) in features
+    ]
+    assert bad == []

@@ -9,7 +9,15 @@ from webapp.models import ApiKey, User
 
 def test_create_user(app):
     result = app.test_cli_runner().invoke(
-        args=["users", "create", "Ops@Example.com", "--role", "operator", "--password", "p" * 12]
+        args=[
+            "users",
+            "create",
+            "Ops@Example.com",
+            "--role",
+            "operator",
+            "--password",
+            "ops team passphrase",
+        ]
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.email == "ops@example.com"))
@@ -27,12 +35,14 @@ def test_create_user_prompts_for_the_password(app):
 def test_create_user_rejects_bad_input(app):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["users", "create", "x@example.com", "--password", "short"]).exit_code
+    common = ["users", "create", "x@example.com", "--password", "password12345"]
+    assert "too common" in runner.invoke(args=common).output
     assert runner.invoke(args=["users", "create", "x@example.com", "--role", "root"]).exit_code
 
 
 def test_create_user_if_missing_is_idempotent(app):
     runner = app.test_cli_runner()
-    args = ["users", "create", "a@example.com", "--password", "p" * 12, "--if-missing"]
+    args = ["users", "create", "a@example.com", "--password", "ops team passphrase", "--if-missing"]
     assert runner.invoke(args=args).exit_code == 0
     second = runner.invoke(args=args)
     assert second.exit_code == 0

@@ -93,7 +93,10 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "LOG_FORMAT": (parse_choice("json", "text"), None),
     "LOG_LEVEL": (parse_choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
     "LOGIN_LIMIT_PER_IP": (str, "20 per minute"),
+    # Failed sign-ins per account and source (an address, or a device that signed in before).
     "LOGIN_LIMIT_PER_ACCOUNT": (str, "5 per minute;20 per hour"),
+    # Failed sign-ins per account from all devices that never signed in to it together.
+    "LOGIN_LIMIT_PER_ACCOUNT_NEW_DEVICES": (str, "100 per hour"),
     "RATELIMIT_ENABLED": (parse_bool, True),
     "SESSION_IDLE_MINUTES": (parse_positive_int, 30),
     "REMEMBER_DAYS": (parse_non_negative_int, 7),

@@ -1,7 +1,24 @@
 """Error pages for people, JSON problems for machines, and the error of a bad parameter."""
 
+from collections.abc import Callable
+
 from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from redis.exceptions import RedisError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+
+REDIS_DOWN = (
+    "Simfleet cannot reach Redis, which holds its job queues and rate limits. Pages that "
+    "read only the database keep working; try this again in a minute."
+)
+REDIS_RETRY_AFTER_SECONDS = 10
+# app.extensions key: URL prefix -> how errors under it are answered (answer_errors_under).
+PATH_ERROR_ANSWERS = "simfleet.path_error_answers"
+
+
+class RedisUnavailable(ServiceUnavailable):
+    """Redis (queues, rate limits, key changes) cannot be reached: degraded, not a bug."""
+
+    description = REDIS_DOWN
 
 
 class QueryError(ValueError):
@@ -21,18 +38,26 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
+def answer_errors_under(
+    app: Flask, prefix: str, answer: Callable[[HTTPException], Response]
+) -> None:
+    """Answer every HTTP error under `prefix` with `answer`, routing errors included.
+
+    A blueprint's own handlers see only the errors of its routes; a URL or method that
+    matches none of them (404, 405) reaches the app's handler, which asks here.
+    """
+    app.extensions.setdefault(PATH_ERROR_ANSWERS, {})[prefix] = answer
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer HTTP errors with a page or an application/problem+json body."""
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException) -> Response:
         code = error.code or 500  # Flask hands over only the exceptions that have a code
-        if request.path.startswith("/api/"):
-            # Routing errors (no such URL or method) never reach the API blueprint's handlers:
-            # answer them in its vocabulary too.
-            from webapp.api.problems import from_http_exception
-
-            return from_http_exception(error)
+        for prefix, answer in app.extensions.get(PATH_ERROR_ANSWERS, {}).items():
+            if request.path.startswith(prefix):
+                return answer(error)
         if wants_json():
             body = {
                 "type": "about:blank",
@@ -45,4 +70,12 @@ def register_error_handlers(app: Flask) -> None:
             response.content_type = "application/problem+json"
         else:
             response = app.make_response((render_template("errors/error.html", error=error), code))
+        return response
+
+    @app.errorhandler(RedisError)
+    def handle_redis_down(error: RedisError) -> Response:
+        # Redis down is degraded service, not a bug: 503 with a reason, and a log line saying so.
+        app.logger.warning("redis unavailable on %s: %r", request.path, error)
+        response = handle_http_error(RedisUnavailable())
+        response.headers["Retry-After"] = str(REDIS_RETRY_AFTER_SECONDS)
         return response

@@ -70,7 +70,15 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# When Redis cannot be reached, the limits (sign-in's among them) count in this process's
+# memory instead of failing the request; Flask-Limiter pings Redis again with a growing
+# back-off (1 s up to 32 s) and returns to it once it answers.
+limiter = Limiter(
+    key_func=get_remote_address,
+    default_limits=[],
+    in_memory_fallback_enabled=True,
+    storage_options={"socket_connect_timeout": 2, "socket_timeout": 5},
+)
 
 
 class RedisConnection:

@@ -92,15 +92,15 @@ def _check_json(document: Any) -> None:
 
 def refuse_unstorable_text() -> None:
     """400 when the path, a parameter, a form field or a header holds a NUL byte."""
+    # items(multi=True): every value of a repeated parameter (`?q=a&q=b`), not only the first.
     texts = [
         request.path,
-        *request.args.keys(),
-        *request.args.values(),
+        *(text for pair in request.args.items(multi=True) for text in pair),
         *(value for _, value in request.headers.items()),
     ]
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         # Parsing the form enforces MAX_CONTENT_LENGTH and the form limits (413) first.
-        texts += [*request.form.keys(), *request.form.values()]
+        texts += [text for pair in request.form.items(multi=True) for text in pair]
     if not all(map(is_storable, texts)):
         abort(400, "The request holds a NUL character, which no field accepts.")
 

@@ -4,11 +4,18 @@ import pytest
 
 from webapp.apikeys.services import create_api_key
 from webapp.extensions import db
+from webapp.models import LoginLockout
+from webapp.models.base import utcnow
 
 ROUTES = [
     ("GET", "/admin/users"),
     ("POST", "/admin/users"),
     ("POST", "/admin/users/1"),
+    ("GET", "/admin/users/1/sessions"),
+    ("POST", "/admin/users/1/sessions/1/end"),
+    ("POST", "/admin/users/1/sessions/end"),
+    ("POST", "/admin/users/1/require-password-change"),
+    ("POST", "/admin/lockouts/1/lift"),
     ("GET", "/admin/api-keys"),
     ("POST", "/admin/api-keys"),
     ("GET", "/admin/api-keys/{prefix}/revoke"),
@@ -22,7 +29,13 @@ ROLES = ["anonymous", "viewer", "operator", "admin"]
 
 @pytest.fixture
 def key_prefix(app):
+    """An API key's prefix (and a lockout, id 1, for the lockout routes)."""
     key, _ = create_api_key(name="script", scope="read")
+    db.session.add(
+        LoginLockout(
+            email="someone@example.com", scope="source", source="203.0.113.1", until=utcnow()
+        )
+    )
     db.session.commit()
     return key.prefix
 

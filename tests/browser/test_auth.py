@@ -2,6 +2,7 @@
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in
 from tests.browser.helpers import screenshot, wait_for_htmx_idle
 
 
@@ -26,14 +27,21 @@ def test_sign_in_rejects_a_wrong_password_then_lands_on_the_dashboard(stack, new
     expect(page.locator(".who")).to_have_text(f"{stack.users['operator']} · operator")
 
 
-def test_sign_out_ends_the_session(signed_in_page, stack):
-    page = signed_in_page("viewer")
+def test_sign_out_ends_the_session_even_for_copied_cookies(stack, new_page):
+    # Signed in through the form: signing out ends this session, which no other test may share.
+    page = new_page()
+    sign_in(page, email=stack.users["viewer"], password=stack.password)
+    copied = page.context.storage_state()
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(f"{stack.url}/login")
     expect(page.get_by_role("status")).to_have_text("You are signed out.")
 
     page.goto("/sims")
     expect(page).to_have_url(f"{stack.url}/login?next=%2Fsims")
+    # The cookies as they were before sign-out open nothing either.
+    replay = new_page(storage_state=copied)
+    replay.goto("/sims")
+    expect(replay).to_have_url(f"{stack.url}/login?next=%2Fsims")
 
 
 def test_a_viewer_sees_no_admin_or_sync_link(signed_in_page):

@@ -70,7 +70,9 @@ def test_labelling_the_whole_fleet_runs_to_completion(client, login, synced, bul
     assert page.text.count("badge-success") + page.text.count("badge-failed") == 100
     assert 'rel="next"' in page.text
     audit = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert audit[-2:] == ["bulk.create", "bulk.done"]
+    assert [a for a in audit if a in ("bulk.create", "bulk.done")] == ["bulk.create", "bulk.done"]
+    accepted = [i for i, outcome in outcomes(job_id).items() if outcome == "accepted"]
+    assert audit.count("bulk.sim.label") == len(accepted)
     assert job.user_id == user.id
 
 
@@ -88,6 +90,14 @@ def test_disabling_skips_sims_already_disabled(app, synced, bulk_simulator, make
         synced[:200]
     )
     assert job_row(job.id).done == 200
+    # Each SIM 1NCE accepted has its own audit entry, with the status before and after.
+    entries = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "bulk.sim.disable")
+    ).all()
+    assert {e.target for e in entries} == set(synced[:200]) - already
+    assert {e.details["job_id"] for e in entries} == {job.id}
+    assert all(e.details["changes"] == {"status": {"before": "Enabled", "after": "Disabled"}}
+               for e in entries)  # fmt: skip
     settle(bulk_simulator)
     assert {fleet.sim(iccid).status for iccid in synced[:200]} == {"Disabled"}
     assert fleet.sim(synced[250]).status == "Enabled" or synced[250] in already
@@ -221,6 +231,7 @@ def test_a_failed_job_can_be_resumed(client, login, synced, bulk_simulator):
 
     assert job_row(job_id).state == "done"
     actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert actions[-4:] == ["bulk.create", "bulk.failed", "bulk.resume", "bulk.done"]
+    job_actions = [a for a in actions if a.startswith("bulk.") and not a.startswith("bulk.sim.")]
+    assert job_actions[-4:] == ["bulk.create", "bulk.failed", "bulk.resume", "bulk.done"]
     assert client.post(f"/bulk/{job_id}/resume").status_code == 303  # done: refused, flashed
     assert job_row(job_id).state == "done"

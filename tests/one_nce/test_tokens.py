@@ -7,6 +7,7 @@ import time
 import pytest
 
 from webapp.one_nce import OneNceAuthError
+from webapp.one_nce.tokens import LOCK_SECONDS, Grant, SharedToken
 
 
 def first_iccid(simulator) -> str:
@@ -77,3 +78,38 @@ def test_bad_credentials_fail_clearly_without_leaking_them(make_client, simulato
     assert secret not in str(caught.value) and secret not in repr(api)
     assert secret not in caplog.text
     assert simulator.stats()["token_requests"] == 1
+
+
+def test_the_refresh_lock_outlives_a_killed_holder_by_seconds_only(redis):
+    """The lock's expiry is LOCK_SECONDS, not the refresh's whole retry budget."""
+    key = "test:token"
+    seen = []
+
+    def fetch() -> Grant:
+        seen.append(redis.pttl(f"{key}:lock"))
+        return Grant("t" * 64, 3600)
+
+    SharedToken(redis, key=key, fetch=fetch, lock_timeout=300).get()
+    assert 0 < seen[0] <= LOCK_SECONDS * 1000
+
+
+def test_a_refresh_slower_than_its_lock_keeps_it_renewed(redis):
+    """Others keep waiting while the holder lives, then reuse its token: one fetch."""
+    key = "test:slow-token"
+    fetched = []
+
+    def slow_fetch() -> Grant:
+        fetched.append(threading.current_thread().name)
+        time.sleep(1.0)  # more than three lock lifetimes
+        return Grant("t" * 64, 3600)
+
+    tokens = [
+        SharedToken(redis, key=key, fetch=slow_fetch, lock_timeout=10, lock_seconds=0.3)
+        for _ in range(2)
+    ]
+    first = threading.Thread(target=tokens[0].get, name="first")
+    first.start()
+    time.sleep(0.2)  # the first holds the lock
+    assert tokens[1].get() == "t" * 64
+    first.join()
+    assert fetched == ["first"]

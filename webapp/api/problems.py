@@ -5,6 +5,7 @@ import json
 from flask import Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from webapp.errors import REDIS_RETRY_AFTER_SECONDS, RedisUnavailable
 from webapp.one_nce import OneNceError, OneNceNotConfigured, OneNceRateLimited, OneNceUnavailable
 
 PROBLEM_TYPES = {
@@ -22,6 +23,9 @@ PROBLEM_TYPES = {
     503: ("upstream-unavailable", "1NCE is unavailable"),
 }
 TYPE_PREFIX = "urn:simfleet:problem:"
+# Simfleet's own store (Redis: rate limits, key changes, queues) is down: a 503 of its own
+# type, apart from 1NCE's, so a script can tell whom to wait for.
+UNAVAILABLE = ("unavailable", "Simfleet is unavailable")
 
 
 class ApiProblem(Exception):
@@ -58,6 +62,24 @@ def problem_response(
     return response
 
 
+def unavailable_response() -> Response:
+    """503 problem for a request that needs Redis while it cannot be reached."""
+    slug, title = UNAVAILABLE
+    body = {
+        "type": TYPE_PREFIX + slug,
+        "title": title,
+        "status": 503,
+        "detail": "Simfleet cannot reach its Redis (rate limits, API keys, queues); "
+        "try again shortly.",
+    }
+    return Response(
+        json.dumps(body),
+        status=503,
+        mimetype="application/problem+json",
+        headers={"Retry-After": str(REDIS_RETRY_AFTER_SECONDS)},
+    )
+
+
 def from_api_problem(error: ApiProblem) -> Response:
     """Answer an ApiProblem."""
     return problem_response(error.status, error.detail, headers=error.headers, **error.extra)
@@ -65,6 +87,8 @@ def from_api_problem(error: ApiProblem) -> Response:
 
 def from_http_exception(error: HTTPException) -> Response:
     """Answer a werkzeug HTTP error (405, 429 from the limiter...) as a problem."""
+    if isinstance(error, RedisUnavailable):
+        return unavailable_response()
     response = problem_response(error.code or 500, error.description or error.name)
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)

@@ -21,7 +21,7 @@ from webapp.api.problems import ApiProblem, from_api_problem, from_http_exceptio
 from webapp.api.reads import sim_document, sim_documents_page
 from webapp.api.representation import event_json, summary_json, usage_json
 from webapp.api.writes import WRITE_ACTIONS, perform_write
-from webapp.errors import QueryError
+from webapp.errors import QueryError, answer_errors_under
 from webapp.extensions import csrf, limiter
 from webapp.fleet.services import get_fleet_summary, list_fleet_usage
 from webapp.inputs import load_json
@@ -44,6 +44,8 @@ limiter.exempt(bp)
 bp.record_once(lambda state: auth.init_app(state.app))  # type: ignore[arg-type]
 bp.register_error_handler(ApiProblem, from_api_problem)
 bp.register_error_handler(HTTPException, from_http_exception)
+# The setup state holds the Flask app; Flask types it as its sans-io base class.
+bp.record_once(lambda state: answer_errors_under(state.app, "/api/", from_http_exception))  # type: ignore[arg-type]
 bp.after_request(finish_response)
 bp.after_request(add_rate_limit_headers)
 

@@ -1,4 +1,4 @@
-"""Sign-in: password hashing, sessions and role checks."""
+"""Sign-in: authentication, password changes, safe redirects and role checks."""
 
 from collections.abc import Callable
 from datetime import timedelta
@@ -7,70 +7,82 @@ from typing import TypeGuard
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from flask import Flask, abort, current_app, flash, session
-from flask_login import current_user, logout_user
+from flask import Flask, abort, flash, redirect, request, url_for
+from flask_login import current_user
 
+from webapp.audit import record_audit
+from webapp.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from webapp.auth.sessions import configure_sessions, end_user_sessions
 from webapp.extensions import db, login_manager
-from webapp.models import Role, User
+from webapp.models import Role, User, UserSession
 from webapp.models.base import utcnow
 
-password_hasher = PasswordHasher()
-# Verifying against this keeps a login for an unknown email as slow as for a known one.
-_DUMMY_HASH = password_hasher.hash("not-a-real-password")
+# Where a user who must choose a new password may still go.
+PASSWORD_CHANGE_ENDPOINTS = frozenset(
+    {"auth.account", "auth.change_password", "auth.logout", "auth.sign_out_everywhere", "static"}
+)
+
+
+class PasswordChangeError(ValueError):
+    """A password change was refused; the message is safe to show."""
 
 
 def configure_login(app: Flask) -> None:
-    """Set up Flask-Login: where to send anonymous users, remember-me and idle timeout."""
+    """Set up Flask-Login with server-side sessions, and the forced password change."""
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     app.config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(days=app.config["REMEMBER_DAYS"]))
-    app.before_request(end_idle_session)
+    configure_sessions(app)
+    app.before_request(require_password_change)
 
 
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Load the signed-in user; deactivated users are signed out."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
-
-
-def end_idle_session() -> None:
-    """Sign out a session idle for longer than the limit, unless the user chose remember-me."""
-    if not current_user.is_authenticated or session.get("remember"):
-        return
-    idle_limit = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
-    last_active = session.get("last_active")
-    now = utcnow()
-    if last_active is not None and now - last_active > idle_limit:
-        logout_user()
-        session.clear()
-        flash("You were signed out after a period of inactivity.", "info")
-        return
-    session["last_active"] = now
-
-
-def hash_password(password: str) -> str:
-    """A strong, salted Argon2id hash of `password`."""
-    return password_hasher.hash(password)
+def require_password_change():
+    """Send a user whose password must change to their account page until it has."""
+    if request.endpoint in PASSWORD_CHANGE_ENDPOINTS or request.path.startswith("/api/"):
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        flash("Choose a new password to continue.", "info")
+        return redirect(url_for("auth.account"))
+    return None
 
 
 def authenticate(*, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (in constant-ish time)."""
-    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
-    try:
-        password_hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerifyMismatchError, InvalidHashError):
+    """The active user with this email and password, or None (in constant-ish time).
+
+    A password that no longer meets the rules (set before they were stricter) still signs
+    in, and the user must then choose a new one.
+    """
+    email = email.strip().lower()
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if not verify_password(user.password_hash if user else None, password):
         return None
     if user is None or not user.active:
         return None
-    if password_hasher.check_needs_rehash(user.password_hash):
+    if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if password_problem(password, email=user.email):
+        user.must_change_password = True
     return user
+
+
+def change_own_password(
+    *, user: User, current_password: str, new_password: str, keep: UserSession | None
+) -> None:
+    """Change `user`'s own password and end their other sessions (and remember-me tokens)."""
+    if not verify_password(user.password_hash, current_password):
+        raise PasswordChangeError("The current password is wrong.")
+    if new_password == current_password:
+        raise PasswordChangeError("The new password must differ from the current one.")
+    if problem := password_problem(new_password, email=user.email):
+        raise PasswordChangeError(problem)
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    user.password_changed_at = utcnow()
+    ended = end_user_sessions(user=user, keep=keep)
+    record_audit("auth.password_change", actor=user, details={"sessions_ended": ended})
 
 
 def is_safe_next(target: str | None) -> TypeGuard[str]:

@@ -1,69 +1,152 @@
-"""Sign-in and sign-out pages."""
+"""Sign-in, sign-out, and the account page (password, sessions, sign out everywhere)."""
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_limiter import RequestLimit
+from flask_login import current_user, login_required
 
 from webapp.audit import record_audit
 from webapp.auth import bp
-from webapp.auth.forms import LoginForm
-from webapp.auth.services import authenticate, is_safe_next
+from webapp.auth.forms import LoginForm, PasswordChangeForm
+from webapp.auth.lockouts import (
+    audit_throttled,
+    count_failure,
+    failure_counters,
+    find_block,
+    remember_device,
+)
+from webapp.auth.services import (
+    PasswordChangeError,
+    authenticate,
+    change_own_password,
+    is_safe_next,
+)
+from webapp.auth.sessions import (
+    current_session,
+    end_user_sessions,
+    list_sessions,
+    set_remember_cookie,
+    sign_in,
+    sign_out,
+)
 from webapp.extensions import db, limiter
-from webapp.models import User
-from webapp.models.base import utcnow
+from webapp.pages import redirect_after_post, render_page
 
 
-def _login_account_key() -> str:
-    """Throttle key for the account being tried, so one address can't guess one password."""
-    return "login-account:" + request.form.get("email", "").strip().lower()
+def _attempted_email() -> str:
+    return request.form.get("email", "").strip().lower()[:254]
+
+
+def _audit_address_throttled(_limit: RequestLimit) -> None:
+    """Record a sign-in refused because its address sent too many (before any check)."""
+    audit_throttled(email=_attempted_email(), scope="address")
+    db.session.commit()
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
 @limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_login_account_key,
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
     methods=["POST"],
-    deduct_when=lambda response: response.status_code != 303,
+    on_breach=_audit_address_throttled,
 )
 def login():
     """Show the sign-in form and sign the user in."""
     next_url = request.args.get("next")
+    target = next_url if is_safe_next(next_url) else url_for("fleet.dashboard")
     if current_user.is_authenticated:
-        return redirect(next_url if is_safe_next(next_url) else url_for("fleet.dashboard"))
+        return redirect(target)
     form = LoginForm()
-    if form.validate_on_submit():
-        # DataRequired has checked both; wtforms types every field's data as optional.
-        email, password = form.email.data or "", form.password.data or ""
-        user = authenticate(email=email, password=password)
-        if user is None:
-            record_audit("auth.login_failed", actor_label=email.strip().lower()[:254])
-            db.session.commit()
-            flash("Wrong email or password.", "error")
-            return render_template("auth/login.html", form=form), 401
-        _start_session(user, remember=form.remember.data)
-        return redirect(next_url if is_safe_next(next_url) else url_for("fleet.dashboard"), 303)
-    return render_template("auth/login.html", form=form)
-
-
-def _start_session(user: User, *, remember: bool) -> None:
-    """Sign `user` in with a fresh session and record it."""
-    session.clear()
-    login_user(user, remember=remember)
-    session.permanent = True
-    session["remember"] = remember
-    session["last_active"] = utcnow()
-    user.last_login_at = utcnow()
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form)
+    # DataRequired has checked both; wtforms types every field's data as optional.
+    email, password = (form.email.data or "").strip().lower(), form.password.data or ""
+    counters = failure_counters(email=email)
+    if block := find_block(counters):
+        audit_throttled(email=email, scope=block.counter.scope)
+        db.session.commit()
+        minutes = -(-block.retry_after // 60)
+        flash(f"Too many failed sign-ins from here. Try again in {minutes} min.", "error")
+        refused = make_response(render_template("auth/login.html", form=form), 429)
+        refused.headers["Retry-After"] = str(block.retry_after)
+        return refused
+    user = authenticate(email=email, password=password)
+    if user is None:
+        record_audit("auth.login_failed", actor_label=email)
+        count_failure(counters)
+        db.session.commit()
+        flash("Wrong email or password.", "error")
+        return render_template("auth/login.html", form=form), 401
+    remember = bool(form.remember.data)
+    new = sign_in(user, remember=remember)
+    user.last_login_at = new.record.created_at
     record_audit("auth.login", actor=user, details={"remember": remember})
     db.session.commit()
+    response = redirect(target, 303)
+    if new.remember_token:
+        set_remember_cookie(response, new.remember_token)
+    remember_device(response, user)
+    return response
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign the user out."""
+    """Sign the user out: this session ends on the server, wherever its cookie was copied."""
     record_audit("auth.logout")
+    sign_out()
     db.session.commit()
-    logout_user()
-    session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"), 303)
+
+
+def _render_account(form: PasswordChangeForm, status: int = 200) -> ResponseReturnValue:
+    return render_page(
+        "auth/account.html",
+        "auth/_account.html",
+        status,
+        form=form,
+        sessions=list_sessions(user=current_user),
+        current=current_session(),
+    )
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The signed-in user's password form and sessions."""
+    return _render_account(PasswordChangeForm())
+
+
+@bp.post("/account/password")
+@login_required
+def change_password() -> ResponseReturnValue:
+    """Change one's own password (the current one required); other sessions end."""
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        return _render_account(form, 422)
+    try:
+        change_own_password(
+            user=current_user,
+            current_password=form.current_password.data or "",
+            new_password=form.new_password.data or "",
+            keep=current_session(),
+        )
+    except PasswordChangeError as exc:
+        form.new_password.errors = [str(exc)]
+        return _render_account(form, 422)
+    db.session.commit()
+    flash("Your password is changed; your other sessions are signed out.", "success")
+    return redirect_after_post(url_for("auth.account"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    """End every session of the signed-in user, this one included."""
+    user = current_user._get_current_object()
+    event = record_audit("auth.sign_out_everywhere")
+    sign_out()
+    event.details = {"sessions_ended": 1 + end_user_sessions(user=user)}
+    db.session.commit()
+    flash("You are signed out everywhere.", "info")
+    return redirect_after_post(url_for("auth.login"))

@@ -26,7 +26,7 @@ from webapp.bulk.services import (
     selection_conditions,
 )
 from webapp.extensions import db, get_redis
-from webapp.models import BulkJob, BulkJobItem, Sim
+from webapp.models import AuditEvent, BulkJob, BulkJobItem, Sim
 from webapp.models.base import utcnow
 from webapp.one_nce import OneNceClient, OneNceError, OneNceNotFound, OneNceRejected
 from webapp.tasks import enqueue, lock_seconds, renewing
@@ -232,8 +232,29 @@ def _send(job: BulkJob, action: BulkAction, client: OneNceClient, iccids: list[s
         if refused == len(iccids):
             raise BulkAborted(f"1NCE refused every SIM of a batch: {exc.message}") from None
         return refused
+    _audit_changes(job, action, iccids)
     _settle(job.id, iccids, "accepted", message)
     return 0
+
+
+def _audit_changes(job: BulkJob, action: BulkAction, iccids: list[str]) -> None:
+    """One audit entry per SIM 1NCE accepted, with the field's value before and after."""
+    if action.sets is None:
+        return
+    field, after = action.sets(job.values)
+    change = sa.func.jsonb_build_object(
+        field, sa.func.jsonb_build_object("before", getattr(Sim, field), "after", after)
+    )
+    entries = sa.select(
+        sa.literal(utcnow()),
+        sa.literal(job.user_id, sa.Integer),
+        sa.literal(job.actor),
+        sa.literal(f"bulk.sim.{action.name}"),
+        Sim.iccid,
+        sa.func.jsonb_build_object("job_id", job.id, "changes", change),
+    ).where(Sim.iccid.in_(iccids))
+    columns = ["at", "actor_id", "actor", "action", "target", "details"]
+    db.session.execute(sa.insert(AuditEvent).from_select(columns, entries))
 
 
 def _refusal(exc: OneNceError) -> str:

@@ -64,6 +64,8 @@ class BulkAction:
     unchanged: str = ""
     # Sending a batch twice is harmless (same values again); a top-up would order twice.
     repeatable: bool = True
+    # The SIM field it sets and to what, for the audit's before and after (None: no field).
+    sets: Callable[[dict], tuple[str, str]] | None = None
 
 
 ACTIONS: dict[str, BulkAction] = {
@@ -75,6 +77,7 @@ ACTIONS: dict[str, BulkAction] = {
             lambda values: Sim.status.is_distinct_from("Enabled"),
             _set_status("Enabled"),
             unchanged="already enabled at the last sync",
+            sets=lambda values: ("status", "Enabled"),
         ),
         BulkAction(
             "disable",
@@ -82,6 +85,7 @@ ACTIONS: dict[str, BulkAction] = {
             lambda values: Sim.status.is_distinct_from("Disabled"),
             _set_status("Disabled"),
             unchanged="already disabled at the last sync",
+            sets=lambda values: ("status", "Disabled"),
         ),
         BulkAction(
             "label",
@@ -89,6 +93,7 @@ ACTIONS: dict[str, BulkAction] = {
             lambda values: Sim.label.is_distinct_from(values["label"]),
             _set_label,
             unchanged="already has this label",
+            sets=lambda values: ("label", values["label"]),
         ),
         BulkAction("topup", "Top up", lambda values: sa.true(), _top_up, repeatable=False),
     )

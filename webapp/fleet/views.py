@@ -16,7 +16,7 @@ from webapp.fleet.services import (
     list_usage_rows,
     parse_range,
 )
-from webapp.ops.services import get_heartbeat
+from webapp.ops.services import get_worker_beat
 from webapp.pages import render_fragment, render_page, wants_partial
 from webapp.sync.services import get_freshness
 
@@ -43,7 +43,7 @@ def dashboard():
         summary=summary,
         # An empty fleet says how it will fill; otherwise the sync card loads after the page.
         freshness=None if summary.total else get_freshness(),
-        heartbeat=None if summary.total else get_heartbeat(),
+        heartbeat=None if summary.total else get_worker_beat(),
         events=list_recent_events(),
         alerts=list_recent_alerts(),
         **usage,
@@ -65,5 +65,5 @@ def sync_status():
         "fleet/_sync_status.html",
         page_url=url_for("fleet.dashboard"),
         freshness=get_freshness(),
-        heartbeat=get_heartbeat(),
+        heartbeat=get_worker_beat(),
     )

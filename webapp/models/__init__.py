@@ -5,11 +5,13 @@ from webapp.models.action import SimAction
 from webapp.models.apikey import ApiKey
 from webapp.models.audit import AuditEvent
 from webapp.models.bulk import BulkJob, BulkJobItem
+from webapp.models.lockout import LoginLockout
 from webapp.models.saved_view import SavedView
 from webapp.models.sim import Sim, SimChange, SimDocument
 from webapp.models.sync import SyncRun
 from webapp.models.usage import FleetUsageDay, QuotaSample, SimEvent, SimUsagePeriod, UsageDay
 from webapp.models.user import Role, User
+from webapp.models.user_session import UserSession
 
 __all__ = [
     "ApiKey",
@@ -17,6 +19,7 @@ __all__ = [
     "BulkJob",
     "BulkJobItem",
     "FleetUsageDay",
+    "LoginLockout",
     "ProviderAccount",
     "QuotaSample",
     "Role",
@@ -30,4 +33,5 @@ __all__ = [
     "SyncRun",
     "UsageDay",
     "User",
+    "UserSession",
 ]

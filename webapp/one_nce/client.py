@@ -164,7 +164,7 @@ class OneNceClient:
             redis,
             key=f"{account_key}:token",
             fetch=self._fetch_token,
-            # Only a crash-safety expiry: long enough for a token call with all its retries.
+            # How long others wait for a refresh: a token call with all its retries.
             lock_timeout=(connect_timeout + read_timeout + retry.backoff_max) * (retry.retries + 1),
         )
         self._bearer = BearerAuth(token, client_secret)

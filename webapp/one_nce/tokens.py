@@ -3,24 +3,30 @@
 The token lives under a Redis key that expires with it. Whoever finds it missing, about to
 expire, or rejected takes a Redis lock and fetches a new one; everyone else waits on the lock
 and then reuses what the winner stored, so concurrent refreshes collapse into one call.
+The lock lives LOCK_SECONDS and the refreshing process renews it while its call runs, so a
+process killed mid-refresh holds up the others for seconds, not for the whole retry budget.
 """
 
 import base64
 import json
 import re
-from collections.abc import Callable, Mapping
-from contextlib import suppress
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Self
 
 import redis as redis_lib
-from redis.exceptions import LockNotOwnedError
+from redis.exceptions import LockError, LockNotOwnedError
+from redis.lock import Lock
 
 from webapp.one_nce.errors import OneNceError, OneNceUnavailable
 from webapp.one_nce.metrics import TOKEN_REFRESHES
 from webapp.one_nce.parsing import RecordError, read_decimal, read_text, require
 
 DEFAULT_TOKEN_LIFETIME = 3600.0
+# How long the refresh lock outlives a killed holder; renewed every third of it while alive.
+LOCK_SECONDS = 15.0
 # Long runs of base64/JWT characters: tokens, never part of 1NCE's human-readable messages.
 _TOKEN_SHAPED = re.compile(r"[A-Za-z0-9+/=_.-]{40,}")
 
@@ -55,12 +61,14 @@ class SharedToken:
         fetch: Callable[[], Grant],
         lock_timeout: float,
         refresh_margin: float = 120.0,
+        lock_seconds: float = LOCK_SECONDS,
     ) -> None:
         self._redis = redis
         self._key = key
         self._fetch = fetch
         self._lock_timeout = lock_timeout
         self._refresh_margin = refresh_margin
+        self._lock_seconds = lock_seconds
 
     def get(self) -> str:
         """A valid token: the shared one, or a new one when it is missing or about to expire."""
@@ -75,8 +83,13 @@ class SharedToken:
         return self._renew(stale=rejected, current=token, reason="rejected")
 
     def _renew(self, *, stale: str | None, current: str | None, reason: str) -> str:
+        # Waiters wait as long as a refresh with all its retries may take; the lock itself
+        # expires soon after its holder dies. Not thread-local: the renewing thread owns it too.
         lock = self._redis.lock(
-            f"{self._key}:lock", timeout=self._lock_timeout, blocking_timeout=self._lock_timeout
+            f"{self._key}:lock",
+            timeout=self._lock_seconds,
+            blocking_timeout=self._lock_timeout,
+            thread_local=False,
         )
         # A still-valid token keeps being used while another process refreshes it.
         usable = current if current != stale else None
@@ -85,7 +98,8 @@ class SharedToken:
                 return usable
             raise OneNceUnavailable("timed out waiting for another process's token refresh")
         try:
-            return self._fetch_unless_renewed(stale=stale, reason=reason)
+            with _renewed(lock, every=self._lock_seconds / 3):
+                return self._fetch_unless_renewed(stale=stale, reason=reason)
         finally:
             # The lock may have expired during a very slow fetch; the token is stored anyway.
             with suppress(LockNotOwnedError):
@@ -127,6 +141,27 @@ def redact(text: str, secret: str) -> str:
     if secret:
         text = text.replace(secret, "[redacted]")
     return _TOKEN_SHAPED.sub("[redacted]", text)
+
+
+@contextmanager
+def _renewed(lock: Lock, *, every: float) -> Iterator[None]:
+    """Keep `lock` from expiring while the block runs (a daemon thread resets its TTL)."""
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(every):
+            try:
+                lock.reacquire()
+            except LockError:
+                return  # lost it (expired or taken over): nothing left to renew
+
+    thread = threading.Thread(target=renew, name="token-lock", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 class BasicAuth:

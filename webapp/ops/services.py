@@ -1,5 +1,6 @@
 """Readiness checks and the worker heartbeat."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
@@ -7,6 +8,9 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask import current_app
 from flask_migrate import Migrate
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
 
 from webapp.extensions import db, get_redis
 from webapp.sync.services import get_api_version
@@ -59,6 +63,22 @@ def get_heartbeat() -> datetime | None:
     return datetime.fromisoformat(raw.decode()) if raw else None  # type: ignore[union-attr]
 
 
+@dataclass(frozen=True)
+class WorkerBeat:
+    """The worker's last heartbeat as pages show it; not `known` while Redis is unreachable."""
+
+    at: datetime | None
+    known: bool = True
+
+
+def get_worker_beat() -> WorkerBeat:
+    """The last heartbeat, or an unknown one when Redis cannot be read (pages degrade)."""
+    try:
+        return WorkerBeat(at=get_heartbeat())
+    except RedisError:
+        return WorkerBeat(at=None, known=False)
+
+
 def readiness() -> tuple[bool, dict]:
     """Whether this instance can serve traffic, with a body naming what failed."""
     problems = {"database": check_database(), "redis": check_redis()}
@@ -78,3 +98,15 @@ def readiness() -> tuple[bool, dict]:
             "age_seconds": round((datetime.now(UTC) - beat).total_seconds()) if beat else None,
         }
     return ok, body
+
+
+class RedisCollector(Collector):
+    """`simfleet_redis_up`: whether Redis answered a ping at scrape time."""
+
+    def collect(self):
+        """Ping Redis now."""
+        yield GaugeMetricFamily(
+            "simfleet_redis_up",
+            "1 when Redis (queues, rate limits) answered a ping at scrape time, else 0.",
+            value=0 if check_redis() else 1,
+        )

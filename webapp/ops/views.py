@@ -7,7 +7,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from webapp.extensions import csrf, limiter
 from webapp.ops import bp
-from webapp.ops.services import readiness
+from webapp.ops.services import RedisCollector, readiness
 from webapp.sync.metrics import SyncCollector
 
 csrf.exempt(bp)
@@ -36,7 +36,11 @@ def ready():
 @bp.get("/metrics")
 @bp.get("/api/v1/metrics", endpoint="api_metrics")
 def metrics():
-    """Prometheus metrics, behind a bearer token when METRICS_TOKEN is set."""
+    """Prometheus metrics, behind a bearer token when METRICS_TOKEN is set.
+
+    Without Redis the queue depths are left out and `simfleet_redis_up` is 0; the rest is
+    served as usual.
+    """
     token = current_app.config["METRICS_TOKEN"]
     if token:
         sent = request.headers.get("Authorization", "")
@@ -47,5 +51,6 @@ def metrics():
     )
     state = CollectorRegistry(auto_describe=False)
     state.register(SyncCollector())
+    state.register(RedisCollector())
     body = body + generate_latest(state).decode()
     return body, 200, {"Content-Type": content_type, "Cache-Control": "no-store"}

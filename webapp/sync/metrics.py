@@ -4,6 +4,7 @@ the same values (no per-process gauges)."""
 import sqlalchemy as sa
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
 
 from webapp.extensions import db
 from webapp.models.sync import SYNC_KINDS
@@ -62,8 +63,12 @@ class SyncCollector(Collector):
         depth = GaugeMetricFamily(
             "simfleet_queue_jobs", "Jobs waiting in each RQ queue.", labels=["queue"]
         )
-        for name in QUEUES:
-            depth.add_metric([name], get_queue(name).count)
+        try:
+            counts = [(name, get_queue(name).count) for name in QUEUES]
+        except RedisError:
+            return depth  # Redis down: no depths rather than no metrics (simfleet_redis_up)
+        for name, count in counts:
+            depth.add_metric([name], count)
         return depth
 
 

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from flask import abort, flash, url_for
 from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
 from rq.job import Job
 
 from webapp.audit import record_audit
@@ -22,24 +23,30 @@ def _sync_now_key(kind: str) -> str:
     return f"sync-now-{kind}"
 
 
-def _sync_now_pending() -> bool:
+def _sync_now_pending() -> bool | None:
+    """Whether a "sync now" waits in the queue; None when the queue (Redis) cannot be read."""
     # A "sync now" waits in the queue before its run exists: the page polls meanwhile too,
     # so the run's progress shows up without a reload once a worker takes it.
-    jobs = Job.fetch_many([_sync_now_key(kind) for kind in SYNC_KINDS], connection=get_redis())
-    return any(job is not None and job.get_status() in ACTIVE_STATUSES for job in jobs)
+    try:
+        jobs = Job.fetch_many([_sync_now_key(kind) for kind in SYNC_KINDS], connection=get_redis())
+        return any(job is not None and job.get_status() in ACTIVE_STATUSES for job in jobs)
+    except RedisError:
+        return None
 
 
 def _render():
     freshness = get_freshness()
     recent = db.session.scalars(sa.select(SyncRun).order_by(SyncRun.id.desc()).limit(RECENT_RUNS))
     running = any(row["last"] and row["last"].outcome == "running" for row in freshness)
-    busy = running or _sync_now_pending()
+    pending = _sync_now_pending()
     return render_page(
         "sync/status.html",
         "sync/_status.html",
         freshness=freshness,
         runs=list(recent),
-        busy=busy,
+        # Polling also notices the queue coming back.
+        busy=running or pending is not False,
+        queue_down=pending is None,
         api=get_api_version(),
     )
 
@@ -57,7 +64,13 @@ def sync_now(kind: str) -> ResponseReturnValue:
     """Queue a run of `kind` now (at most one queued per kind)."""
     if kind not in SYNC_KINDS:
         abort(404)
-    enqueue("worker.jobs.sync_start", kind, dedupe_key=_sync_now_key(kind))
+    try:
+        enqueue("worker.jobs.sync_start", kind, dedupe_key=_sync_now_key(kind))
+    except RedisError:
+        flash(
+            f"{kind.capitalize()} sync not queued: the job queue (Redis) is unreachable.", "error"
+        )
+        return redirect_after_post(url_for("sync.index"))
     record_audit("sync.start", target=kind)
     db.session.commit()
     flash(f"{kind.capitalize()} sync queued.", "success")
