@@ -33,14 +33,19 @@ class Demo:
 
     def __init__(self) -> None:
         self.processes: list[subprocess.Popen] = []
+        self.servers: list[subprocess.Popen] = []  # stopped after the processes that use them
         self.env = dict(os.environ)
         self.embedded_postgres: Path | None = None
 
-    def start(self, *args: str, name: str) -> subprocess.Popen:
-        """Start a child process in the demo's environment."""
-        process = subprocess.Popen(list(args), cwd=ROOT, env=self.env)
+    def start(self, *args: str, name: str, server: bool = False) -> subprocess.Popen:
+        """Start a child process in the demo's environment.
+
+        In a session of its own: Ctrl-C reaches only this supervisor, which then stops the
+        app's processes before the servers they use (no tracebacks about a Redis gone first).
+        """
+        process = subprocess.Popen(list(args), cwd=ROOT, env=self.env, start_new_session=True)
         print(f"  started {name} (pid {process.pid})", flush=True)
-        self.processes.append(process)
+        (self.servers if server else self.processes).append(process)
         return process
 
     def flask(self, *args: str) -> None:
@@ -56,7 +61,7 @@ class Demo:
             print(f"  embedded PostgreSQL in {self.embedded_postgres}", flush=True)
         if not self.env.get("REDIS_URL"):
             redis, self.env["REDIS_URL"] = devstack.start_redis(INSTANCE / "redis")
-            self.processes.append(redis)
+            self.servers.append(redis)
             print(f"  embedded Redis at {self.env['REDIS_URL']}", flush=True)
         if not self.env.get("ONCE_CLIENT_ID"):
             self.start_simulator()
@@ -70,7 +75,7 @@ class Demo:
             sys.executable, "-m", "simulator", "serve",
             "--port", str(SIMULATOR_PORT), "--sims", SIMULATOR_SIMS, "--seed", "1",
             "--client-id", client_id, "--client-secret", secret, "--rps", str(SIMULATOR_RPS),
-            *retired, name=f"1NCE simulator with {SIMULATOR_SIMS} SIMs",
+            *retired, name=f"1NCE simulator with {SIMULATOR_SIMS} SIMs", server=True,
         )  # fmt: skip
         self.env.update(
             ONCE_API_URL=f"http://127.0.0.1:{SIMULATOR_PORT}/management-api",
@@ -98,31 +103,41 @@ class Demo:
             f"Sign in as {email} with password {password}\nPress Ctrl-C to stop.\n",
             flush=True,
         )
-        while all(process.poll() is None for process in self.processes):
+        everything = self.processes + self.servers
+        while all(process.poll() is None for process in everything):
             time.sleep(0.5)
-        failed = [p.args for p in self.processes if p.poll() is not None]
+        failed = [p.args for p in everything if p.poll() is not None]
         # The argument list (a list's repr and str are the same).
         raise SystemExit(f"a demo process exited unexpectedly: {failed[0]!r}")
 
     def stop(self) -> None:
-        """Stop every process this demo started, newest first, then embedded PostgreSQL."""
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-        for process in reversed(self.processes):
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        """Stop the app's processes, then the servers they used, then embedded PostgreSQL."""
+        for group in (self.processes, self.servers):
+            _terminate(group)
         if self.embedded_postgres:
             devstack.stop_postgres(self.embedded_postgres)
         print("Simfleet demo stopped.", flush=True)
+
+
+def _terminate(processes: list[subprocess.Popen]) -> None:
+    """Ask every process to stop, then wait for all (killing any that takes over 15 s)."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def main() -> None:
     """Entry point of `make demo`."""
     demo = Demo()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Ctrl-C stops the demo even when started in the background, where the shell starts it
+    # with SIGINT ignored (its children, in sessions of their own, never see it).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         demo.run()
     except KeyboardInterrupt:

@@ -87,6 +87,8 @@ def start_redis(data_dir: Path, port: int | None = None) -> tuple[subprocess.Pop
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # Not in the terminal's process group: the demo stops it after the app's processes.
+        start_new_session=True,
     )  # fmt: skip
     _wait_for_port(port, process)
     return process, f"redis://127.0.0.1:{port}/0"

@@ -8,7 +8,9 @@
   var SMS = "#b3261e";
 
   function number(digits) {
-    return function (u, value) {
+    // idx is null while the cursor is off the chart: nothing is pointed at, so a dash.
+    return function (u, value, si, idx) {
+      if (idx == null) return "–";
       return value == null ? "no data" : value.toLocaleString(undefined, { maximumFractionDigits: digits });
     };
   }
