@@ -158,7 +158,9 @@ def _derive(config: dict) -> None:
         "SQLALCHEMY_ENGINE_OPTIONS",
         # UTC sessions: timestamps rendered by PostgreSQL (JSON, text) come out in UTC. No
         # pre-ping: webapp.extensions.drop_closed_connections finds dead connections cheaper.
-        {"connect_args": {"options": "-c timezone=UTC"}},
+        # A server that does not answer fails a connection attempt after 5 s (an error page)
+        # rather than after the kernel's TCP timeout, minutes past Gunicorn's worker timeout.
+        {"connect_args": {"options": "-c timezone=UTC", "connect_timeout": 5}},
     )
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)

@@ -2,6 +2,8 @@
 
 from collections.abc import Callable
 
+import psycopg
+import sqlalchemy as sa
 from flask import Flask, Response, jsonify, render_template, request
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
@@ -10,7 +12,12 @@ REDIS_DOWN = (
     "Simfleet cannot reach Redis, which holds its job queues and rate limits. Pages that "
     "read only the database keep working; try this again in a minute."
 )
-REDIS_RETRY_AFTER_SECONDS = 10
+DATABASE_DOWN = (
+    "Simfleet cannot reach its database (PostgreSQL), which may be restarting; try this "
+    "again in a minute."
+)
+# How long a client is asked to wait (Retry-After) when Redis or PostgreSQL is down.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 10
 # app.extensions key: URL prefix -> how errors under it are answered (answer_errors_under).
 PATH_ERROR_ANSWERS = "simfleet.path_error_answers"
 
@@ -19,6 +26,12 @@ class RedisUnavailable(ServiceUnavailable):
     """Redis (queues, rate limits, key changes) cannot be reached: degraded, not a bug."""
 
     description = REDIS_DOWN
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """PostgreSQL cannot be reached (down, restarting): degraded, not a bug."""
+
+    description = DATABASE_DOWN
 
 
 class QueryError(ValueError):
@@ -72,10 +85,21 @@ def register_error_handlers(app: Flask) -> None:
             response = app.make_response((render_template("errors/error.html", error=error), code))
         return response
 
+    def answer_unavailable(error: ServiceUnavailable) -> Response:
+        response = handle_http_error(error)
+        response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
+        return response
+
     @app.errorhandler(RedisError)
     def handle_redis_down(error: RedisError) -> Response:
         # Redis down is degraded service, not a bug: 503 with a reason, and a log line saying so.
         app.logger.warning("redis unavailable on %s: %r", request.path, error)
-        response = handle_http_error(RedisUnavailable())
-        response.headers["Retry-After"] = str(REDIS_RETRY_AFTER_SECONDS)
-        return response
+        return answer_unavailable(RedisUnavailable())
+
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(psycopg.OperationalError)  # raw driver connections (the API's reads)
+    def handle_database_down(error: Exception) -> Response:
+        # The driver's OperationalError: the server refused or dropped the connection (a
+        # restart, a failover). The pool replaces dead connections by itself once it is back.
+        app.logger.warning("database unavailable on %s: %r", request.path, error)
+        return answer_unavailable(DatabaseUnavailable())

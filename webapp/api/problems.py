@@ -5,7 +5,7 @@ import json
 from flask import Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from webapp.errors import REDIS_RETRY_AFTER_SECONDS, RedisUnavailable
+from webapp.errors import UNAVAILABLE_RETRY_AFTER_SECONDS, DatabaseUnavailable, RedisUnavailable
 from webapp.one_nce import OneNceError, OneNceNotConfigured, OneNceRateLimited, OneNceUnavailable
 
 PROBLEM_TYPES = {
@@ -23,9 +23,11 @@ PROBLEM_TYPES = {
     503: ("upstream-unavailable", "1NCE is unavailable"),
 }
 TYPE_PREFIX = "urn:simfleet:problem:"
-# Simfleet's own store (Redis: rate limits, key changes, queues) is down: a 503 of its own
-# type, apart from 1NCE's, so a script can tell whom to wait for.
+# Simfleet's own stores (PostgreSQL; Redis: rate limits, key changes, queues) are down: a 503
+# of its own type, apart from 1NCE's, so a script can tell whom to wait for.
 UNAVAILABLE = ("unavailable", "Simfleet is unavailable")
+REDIS_DOWN = "Simfleet cannot reach its Redis (rate limits, API keys, queues); try again shortly."
+DATABASE_DOWN = "Simfleet cannot reach its database (PostgreSQL); try again shortly."
 
 
 class ApiProblem(Exception):
@@ -62,21 +64,15 @@ def problem_response(
     return response
 
 
-def unavailable_response() -> Response:
-    """503 problem for a request that needs Redis while it cannot be reached."""
+def unavailable_response(detail: str) -> Response:
+    """503 problem for a request that needs Redis or PostgreSQL while it cannot be reached."""
     slug, title = UNAVAILABLE
-    body = {
-        "type": TYPE_PREFIX + slug,
-        "title": title,
-        "status": 503,
-        "detail": "Simfleet cannot reach its Redis (rate limits, API keys, queues); "
-        "try again shortly.",
-    }
+    body = {"type": TYPE_PREFIX + slug, "title": title, "status": 503, "detail": detail}
     return Response(
         json.dumps(body),
         status=503,
         mimetype="application/problem+json",
-        headers={"Retry-After": str(REDIS_RETRY_AFTER_SECONDS)},
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
     )
 
 
@@ -88,7 +84,9 @@ def from_api_problem(error: ApiProblem) -> Response:
 def from_http_exception(error: HTTPException) -> Response:
     """Answer a werkzeug HTTP error (405, 429 from the limiter...) as a problem."""
     if isinstance(error, RedisUnavailable):
-        return unavailable_response()
+        return unavailable_response(REDIS_DOWN)
+    if isinstance(error, DatabaseUnavailable):
+        return unavailable_response(DATABASE_DOWN)
     response = problem_response(error.code or 500, error.description or error.name)
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
