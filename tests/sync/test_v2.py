@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 
 from webapp.extensions import db
 from webapp.models import Sim, SimEvent, UsageDay
+from webapp.sync.compare import _by_design
 from webapp.sync.services import run_now
 
 
@@ -135,3 +136,11 @@ def test_a_404_alone_never_removes_a_sim(app, once, fleet_simulator):
     run_now(kind="inventory", client=once)
     db.session.expire_all()
     assert db.session.get(Sim, gone).removed_at is not None
+
+
+def test_v2s_generic_event_types_are_differences_by_design():
+    field = "events.types[2026-12-04T05:58:43+00:00]"
+    v1 = ["Quota threshold reached", "Update location"]
+    assert _by_design(field, v1, ["Quota and limit notification", "Update location"])
+    assert not _by_design(field, ["Update location"], ["Purge location"])
+    assert not _by_design(field, ["Update location"], ["Update location", "SIM status changed"])
