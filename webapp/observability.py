@@ -4,15 +4,19 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 import uuid
 
+import sqlalchemy as sa
 from flask import Flask, g, request
 from flask_login import current_user
-from prometheus_client import Histogram
+from prometheus_client import Gauge, Histogram
 from prometheus_flask_exporter import PrometheusMetrics
 from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
 from pythonjsonlogger.json import JsonFormatter
+
+from webapp.extensions import db
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Defence in depth: whatever a log call passes, these never reach the output.
@@ -34,6 +38,22 @@ REQUEST_DURATION = Histogram(
     ("method", "route", "status"),
 )
 UNTRACKED_PATHS = ("/static/", "/health", "/metrics", "/api/v1/metrics")
+# The database pool of each process: how close the busiest one came to waiting for a connection.
+POOL_IN_USE = Gauge(
+    "simfleet_db_pool_in_use",
+    "Database connections checked out of the pools, summed over live processes.",
+    multiprocess_mode="livesum",
+)
+POOL_PEAK_IN_USE = Gauge(
+    "simfleet_db_pool_peak_in_use",
+    "The most connections one live process has had checked out at once since it started.",
+    multiprocess_mode="livemax",
+)
+POOL_CAPACITY = Gauge(
+    "simfleet_db_pool_capacity",
+    "Connections one process's pool may hold (pool size + overflow); beyond, requests wait.",
+    multiprocess_mode="livemax",
+)
 
 
 def redact(text: str) -> str:
@@ -129,6 +149,36 @@ def register_request_logging(app: Flask) -> None:
         return response
 
 
+def watch_database_pool(engine: sa.Engine) -> None:
+    """Keep the pool gauges current as connections are checked out and in."""
+    pool = engine.pool
+    if not isinstance(pool, sa.QueuePool):
+        return
+    # `_max_overflow` has no public accessor; -1 (no limit) counts as none here.
+    POOL_CAPACITY.set(pool.size() + max(getattr(pool, "_max_overflow", 0), 0))
+
+    # Counted here: during the checkin event the pool still counts the connection as out.
+    in_use = peak = 0
+    counting = threading.Lock()  # Gunicorn's threads share the pool
+
+    def checked_out(*_args: object) -> None:
+        nonlocal in_use, peak
+        with counting:
+            in_use += 1
+            peak = max(peak, in_use)
+            POOL_IN_USE.set(in_use)
+            POOL_PEAK_IN_USE.set(peak)
+
+    def checked_in(*_args: object) -> None:
+        nonlocal in_use
+        with counting:
+            in_use = max(in_use - 1, 0)
+            POOL_IN_USE.set(in_use)
+
+    sa.event.listen(pool, "checkout", checked_out)
+    sa.event.listen(pool, "checkin", checked_in)
+
+
 def configure_metrics(app: Flask) -> None:
     """Set up the exporter that renders every metric, across Gunicorn workers when needed.
 
@@ -143,3 +193,5 @@ def configure_metrics(app: Flask) -> None:
     metrics = exporter.for_app_factory(path=None, export_defaults=False)
     metrics.init_app(app)
     app.extensions["metrics"] = metrics
+    with app.app_context():
+        watch_database_pool(db.engine)
