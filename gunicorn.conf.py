@@ -63,7 +63,9 @@ bind = _bind()
 # Each worker holds its own database pool: past a handful, add machines rather than workers.
 workers = _env_int("WEB_CONCURRENCY", min(2 * _available_cores() + 1, 8))
 threads = _env_int("GUNICORN_THREADS", 2)
-worker_class = "gthread" if threads > 1 else "sync"
+# gthread, timing each request's wait for a thread: the app refuses those that waited longer
+# than WEB_QUEUE_LIMIT_SECONDS (webapp/load_shedding.py).
+worker_class = "webapp.load_shedding.SheddingThreadWorker"
 timeout = _env_int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _env_int("GUNICORN_KEEPALIVE", 5)

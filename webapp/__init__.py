@@ -109,12 +109,14 @@ def register_errors(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    """Request ids, the request log line, security headers and proxy handling."""
+    """Request ids, the request log line, load shedding, security headers and proxy handling."""
+    from webapp.load_shedding import register_load_shedding
     from webapp.observability import register_request_logging
     from webapp.security import register_security
 
     register_security(app)
     register_request_logging(app)
+    register_load_shedding(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -41,6 +41,14 @@ def parse_positive_float(raw: str) -> float:
     return value
 
 
+def parse_non_negative_float(raw: str) -> float:
+    """Parse a number of zero or more."""
+    value = float(raw)
+    if not value >= 0:  # refuses NaN too
+        raise ValueError(f"must be 0 or more, got {raw!r}")
+    return value
+
+
 def parse_non_negative_int(raw: str) -> int:
     """Parse a whole number of zero or more."""
     value = int(raw)
@@ -99,6 +107,8 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "LOGIN_LIMIT_PER_ACCOUNT_NEW_DEVICES": (str, "100 per hour"),
     "RATELIMIT_ENABLED": (parse_bool, True),
     "SESSION_IDLE_MINUTES": (parse_positive_int, 30),
+    # A request that waited longer for a Gunicorn thread is answered 503 (0: never).
+    "WEB_QUEUE_LIMIT_SECONDS": (parse_non_negative_float, 10.0),
     "REMEMBER_DAYS": (parse_non_negative_int, 7),
     "HEARTBEAT_SECONDS": (parse_non_negative_int, 60),
     "PROXY_HOPS": (parse_non_negative_int, 0),

@@ -16,6 +16,7 @@ DATABASE_DOWN = (
     "Simfleet cannot reach its database (PostgreSQL), which may be restarting; try this "
     "again in a minute."
 )
+BUSY = "Simfleet is answering more requests than it can right now; try this again in a few seconds."
 # How long a client is asked to wait (Retry-After) when Redis or PostgreSQL is down.
 UNAVAILABLE_RETRY_AFTER_SECONDS = 10
 # app.extensions key: URL prefix -> how errors under it are answered (answer_errors_under).
@@ -32,6 +33,12 @@ class DatabaseUnavailable(ServiceUnavailable):
     """PostgreSQL cannot be reached (down, restarting): degraded, not a bug."""
 
     description = DATABASE_DOWN
+
+
+class ServerBusy(ServiceUnavailable):
+    """The request waited too long for a free thread: over capacity, shed before any work."""
+
+    description = BUSY
 
 
 class QueryError(ValueError):
@@ -89,6 +96,10 @@ def register_error_handlers(app: Flask) -> None:
         response = handle_http_error(error)
         response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
         return response
+
+    @app.errorhandler(ServerBusy)
+    def handle_busy(error: ServerBusy) -> Response:
+        return answer_unavailable(error)
 
     @app.errorhandler(RedisError)
     def handle_redis_down(error: RedisError) -> Response:

@@ -5,7 +5,13 @@ import json
 from flask import Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from webapp.errors import UNAVAILABLE_RETRY_AFTER_SECONDS, DatabaseUnavailable, RedisUnavailable
+from webapp.errors import (
+    BUSY,
+    UNAVAILABLE_RETRY_AFTER_SECONDS,
+    DatabaseUnavailable,
+    RedisUnavailable,
+    ServerBusy,
+)
 from webapp.one_nce import OneNceError, OneNceNotConfigured, OneNceRateLimited, OneNceUnavailable
 
 PROBLEM_TYPES = {
@@ -87,6 +93,8 @@ def from_http_exception(error: HTTPException) -> Response:
         return unavailable_response(REDIS_DOWN)
     if isinstance(error, DatabaseUnavailable):
         return unavailable_response(DATABASE_DOWN)
+    if isinstance(error, ServerBusy):
+        return unavailable_response(BUSY)
     response = problem_response(error.code or 500, error.description or error.name)
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
