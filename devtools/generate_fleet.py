@@ -22,7 +22,7 @@ EVENT_DAYS = 30  # the default retention of events
 QUOTA_SAMPLE_EVERY_DAYS = 7
 ACCOUNT_SQL = """
 INSERT INTO provider_accounts (name, api_url, client_id, created_at)
-VALUES ('Generated fleet', :api_url, 'generated', now())
+VALUES ('Generated fleet', :api_url, :client_id, now())
 ON CONFLICT ON CONSTRAINT uq_provider_accounts_api DO UPDATE SET name = EXCLUDED.name
 RETURNING id
 """
@@ -217,21 +217,30 @@ ON CONFLICT DO NOTHING
 """
 
 
-def first_iccid() -> str:
+def first_iccid(before_first: int = FIRST_ICCID) -> str:
     """The ICCID of the first generated SIM (they follow in order)."""
-    return str(FIRST_ICCID + 1)
+    return str(before_first + 1)
 
 
-def load_fleet(connection: sa.Connection, *, sims: int, usage_days: int = 0) -> int:
+def load_fleet(
+    connection: sa.Connection,
+    *,
+    sims: int,
+    usage_days: int = 0,
+    account: tuple[str, str] = ("https://generated.invalid", "generated"),
+    before_first: int = FIRST_ICCID,
+) -> int:
     """Insert `sims` SIMs with `usage_days` days of history (usage, events, quotas, rollups).
 
-    Returns the generated account's id.
+    The SIMs belong to `account` (API URL, client id) and their ICCIDs follow `before_first`:
+    a benchmark lines them up with a simulator's fleet that way. Returns the account's id.
     """
+    api_url, client_id = account
     account_id = connection.execute(
-        sa.text(ACCOUNT_SQL), {"api_url": "https://generated.invalid"}
+        sa.text(ACCOUNT_SQL), {"api_url": api_url, "client_id": client_id}
     ).scalar_one()
     connection.execute(sa.text("DROP TABLE IF EXISTS generated_profiles"))
-    connection.execute(sa.text(PROFILES_SQL), {"count": sims, "first_iccid": FIRST_ICCID})
+    connection.execute(sa.text(PROFILES_SQL), {"count": sims, "first_iccid": before_first})
     connection.execute(sa.text(SIMS_SQL), {"account_id": account_id})
     event_days = min(usage_days, EVENT_DAYS)
     if usage_days:
@@ -248,7 +257,7 @@ def load_fleet(connection: sa.Connection, *, sims: int, usage_days: int = 0) -> 
     connection.execute(sa.text(FIGURES_SQL))
     connection.execute(sa.text(FORECAST_SQL))
     if event_days:
-        params = {"event_days": event_days, "first": first_iccid()}
+        params = {"event_days": event_days, "first": first_iccid(before_first)}
         connection.execute(sa.text(EVENTS_SQL), params)
         connection.execute(sa.text(LATEST_EVENT_SQL), {"event_days": event_days})
     if usage_days:
