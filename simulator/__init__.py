@@ -29,7 +29,7 @@ any second (429 `{"message": "Too Many Requests"}`).
 The fleet (`app.extensions["fleet"]`, a `Fleet`) is derived lazily from the seed, so 100,000
 SIMs start instantly; only changed SIMs take memory. Unauthenticated controls for tests and
 benchmarks: `POST`/`DELETE /_sim/faults`, `GET /_sim/stats` (with `v1_requests` and
-`v2_requests`), `POST /_sim/stats/reset`.
+`v2_requests`), `POST /_sim/stats/reset`, `GET /_sim/truth` (the account's ground truth).
 """
 
 from collections.abc import Callable

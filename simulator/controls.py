@@ -1,9 +1,13 @@
-"""Simulator controls under /_sim: faults and request stats (unauthenticated; only here)."""
+"""Simulator controls under /_sim: faults, request stats and the account's ground truth
+(unauthenticated; only here)."""
+
+from datetime import date
 
 from flask import Blueprint, Response, request
 
-from simulator.common import gateway
+from simulator.common import fleet, gateway
 from simulator.responses import json_response
+from simulator.truth import account_truth, default_range
 
 control = Blueprint("simulator_control", __name__, url_prefix="/_sim")
 
@@ -47,3 +51,15 @@ def reset_stats() -> Response:
     """Zero the request counters."""
     gateway().reset_stats()
     return json_response(gateway().stats.as_dict())
+
+
+@control.get("/truth")
+def get_truth() -> Response:
+    """The account as it is now: SIMs, usage from `usage_from` to `usage_through`, top-ups."""
+    start, end = default_range(fleet())
+    try:
+        start = date.fromisoformat(request.args.get("usage_from", start.isoformat()))
+        end = date.fromisoformat(request.args.get("usage_through", end.isoformat()))
+    except ValueError as error:
+        return json_response({"error": str(error)}, 400)
+    return json_response(account_truth(fleet(), usage_from=start, usage_through=end))

@@ -100,6 +100,10 @@ class Faults:
     error_rate: float = 0.0
     html_503_rate: float = 0.0
     empty_500_rate: float = 0.0
+    # 429 "Too Many Requests" from the gateway, whatever the request rate: a storm of them.
+    status_429_rate: float = 0.0
+    # A 200 answer whose JSON body is cut in half (Content-Length matching the cut body).
+    truncated_rate: float = 0.0
     slow_ms: int = 0
     # SIMs whose list entries and usage answers come back malformed.
     garbled_iccids: list[str] = field(default_factory=list)
@@ -110,7 +114,7 @@ class Faults:
     # SIMs whose label v2 reports differently from v1 (a planted v1/v2 difference).
     diverged_iccids: list[str] = field(default_factory=list)
 
-    RATES = ("error_rate", "html_503_rate", "empty_500_rate")
+    RATES = ("error_rate", "html_503_rate", "empty_500_rate", "status_429_rate", "truncated_rate")
     USAGE_SHAPES = ("stats", "array", "unexpected")
     LISTS = ("garbled_iccids", "diverged_iccids")
     SWITCHES = ("slow_ms", "invalidate_tokens", "v1_retired", "v2_usage_shape")

@@ -3,7 +3,7 @@ the error bodies each version's backend answers with."""
 
 import time
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 from simulator import controls, oauth, views, views_v2
 from simulator.common import (
@@ -38,6 +38,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(controls.control)
     app.before_request(gateway_checks)
     app.after_request(count_status)
+    app.after_request(truncate_answer)
     app.register_error_handler(ApiError, api_error)
     app.register_error_handler(ExpiredSim, expired_sim)
     app.register_error_handler(404, lambda error: backend_error(404, "Not Found"))
@@ -112,6 +113,10 @@ def injected_fault(state: Gateway) -> Response | None:
         return html_503()
     if fault == "empty_500_rate":
         return empty(500)
+    if fault == "status_429_rate":
+        return gateway_message(429, "Too Many Requests")
+    # The request goes through; `truncate_answer` cuts its answer on the way out.
+    g.truncate_answer = fault == "truncated_rate"
     return None
 
 
@@ -133,6 +138,14 @@ def authenticate(state: Gateway, path: str) -> Response | None:
     else:
         allowed = True
     return None if allowed else gateway_message(429, "Too Many Requests")
+
+
+def truncate_answer(response: Response) -> Response:
+    """Cut a 200's body in half when the `truncated_rate` fault picked this request."""
+    body = response.get_data() if g.get("truncate_answer") and response.status_code == 200 else b""
+    if body:
+        response.set_data(body[: len(body) // 2])
+    return response
 
 
 def count_status(response: Response) -> Response:
