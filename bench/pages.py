@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import psycopg
 import requests
@@ -30,7 +30,9 @@ from devtools import devstack
 from devtools.generate_fleet import load_fleet
 from webapp.admin.services import create_user
 from webapp.extensions import db
+from webapp.fleet.services import FIGURE_VIEWS
 from webapp.models import Role
+from webapp.sim_queries import SimFilters
 
 EMAIL, PASSWORD = "bench-viewer@example.com", "bench viewer password 1"
 SAMPLES = 400  # random ICCIDs and search terms per run
@@ -99,6 +101,11 @@ def sample_paths(url: str) -> dict[str, list[str]]:
             f"/sims?q={quote(term)}&status=Enabled" for term in terms
         ],
         "SIM detail /sims/<iccid>": [f"/sims/{iccid}" for iccid, _, _ in rows],
+        # The views the dashboard's figures open: filters only, so counted exactly.
+        "inventory, a dashboard figure's view": [
+            f"/sims?{urlencode(view.to_args())}"
+            for view in (SimFilters(), SimFilters(status="Enabled"), *FIGURE_VIEWS.values())
+        ],
     }
 
 

@@ -2,8 +2,9 @@
 
 Without DATABASE_URL / REDIS_URL it starts an embedded PostgreSQL and Redis with their data
 under instance/; without ONCE_CLIENT_ID it starts the 1NCE simulator and points the app at
-it. Then it migrates, makes sure the demo admin exists and runs web, worker and scheduler
-until Ctrl-C, which stops every process it started. A second run reuses the same data.
+it, keeping the simulated fleet's changes in instance/simulator/state.json. Then it migrates,
+makes sure the demo admin exists and runs web, worker and scheduler until Ctrl-C, which stops
+every process it started. A second run reuses the same data, the simulator's included.
 """
 
 import os
@@ -22,6 +23,8 @@ SIMULATOR_PORT = int(os.environ.get("DEMO_SIMULATOR_PORT", "8010"))
 SIMULATOR_SIMS = os.environ.get("DEMO_SIMS", "1000")
 DEMO_ADMIN = ("admin@example.com", "simfleet-demo")
 SIMULATOR_CREDENTIALS = ("simfleet-demo", "simfleet-demo-secret")
+# Changes made in the demo stay at its 1NCE, as at the real one, when the demo restarts.
+SIMULATOR_STATE = INSTANCE / "simulator" / "state.json"
 # The simulator is no real 1NCE: let it answer faster than 1NCE's 10 requests per second so
 # a new demo fleet fills within a minute or two. Real accounts keep ONCE_MAX_RPS at 8.
 SIMULATOR_RPS = 50
@@ -75,7 +78,8 @@ class Demo:
             sys.executable, "-m", "simulator", "serve",
             "--port", str(SIMULATOR_PORT), "--sims", SIMULATOR_SIMS, "--seed", "1",
             "--client-id", client_id, "--client-secret", secret, "--rps", str(SIMULATOR_RPS),
-            *retired, name=f"1NCE simulator with {SIMULATOR_SIMS} SIMs", server=True,
+            "--state-file", str(SIMULATOR_STATE), *retired,
+            name=f"1NCE simulator with {SIMULATOR_SIMS} SIMs", server=True,
         )  # fmt: skip
         self.env.update(
             ONCE_API_URL=f"http://127.0.0.1:{SIMULATOR_PORT}/management-api",
@@ -88,6 +92,9 @@ class Demo:
         """Start everything, print how to sign in, and wait for Ctrl-C."""
         print("Starting Simfleet demo", flush=True)
         self.env.setdefault("APP_ENV", "development")
+        # The API docs for anyone, signed in or not (production refuses this setting).
+        if self.env["APP_ENV"] != "production":
+            self.env.setdefault("API_DOCS_ENABLED", "true")
         self.provide_services()
         self.flask("db", "upgrade")
         email, password = DEMO_ADMIN

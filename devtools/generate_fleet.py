@@ -144,12 +144,18 @@ LEFT JOIN (
 WHERE s.iccid = p.iccid
 """
 FORECAST_SQL = """
-UPDATE sims s SET data_exhausted_on = CASE
-    WHEN p.profile = 'exhausted' THEN current_date - p.quiet_days
-    ELSE LEAST(s.data_expires_at::date,
-               CASE WHEN s.avg_daily_mb_7d > 0
-                    THEN current_date + CEIL(s.data_remaining_mb / s.avg_daily_mb_7d)::int END)
-    END
+UPDATE sims s SET
+    data_exhausted_on = CASE
+        WHEN p.profile = 'exhausted' THEN current_date - p.quiet_days
+        WHEN s.avg_daily_mb_7d > 0 AND s.data_remaining_mb / s.avg_daily_mb_7d <= 3660
+        THEN current_date + CEIL(s.data_remaining_mb / s.avg_daily_mb_7d)::int END,
+    data_unused_at_expiry_mb = CASE
+        WHEN p.profile <> 'exhausted' AND timezone('UTC', s.data_expires_at)::date < COALESCE(
+            current_date + CEIL(s.data_remaining_mb / NULLIF(s.avg_daily_mb_7d, 0))::int,
+            -- the ingest's horizon: no forecast beyond ten years
+            'infinity'::date)
+        THEN GREATEST(0, s.data_remaining_mb - COALESCE(s.avg_daily_mb_7d, 0) * GREATEST(0,
+            timezone('UTC', s.data_expires_at)::date - current_date)) END
 FROM generated_profiles p WHERE s.iccid = p.iccid
 """
 # Sessions on about a quarter of the days with traffic, a weekly location update, quota

@@ -4,10 +4,14 @@ A standalone command rather than a `flask --app wsgi` one, so that the simulator
 Simfleet settings (database, Redis, secrets) and the app never imports it.
 """
 
+import signal
+from pathlib import Path
+
 import click
 
 from simulator import create_simulator_app
 from simulator.server import make_simulator_server
+from simulator.state import StateKeeper
 
 
 @click.group(help="Run the local 1NCE Management API simulator.", invoke_without_command=True)
@@ -33,6 +37,11 @@ def cli(context: click.Context) -> None:
 )
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 @click.option("--v1-retired", is_flag=True, help="Answer every /v1 request with 410 (v2 only).")
+@click.option(
+    "--state-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep the fleet's changes in this file across restarts (loaded at start).",
+)
 def serve(
     host: str,
     port: int,
@@ -44,8 +53,9 @@ def serve(
     write_delay: float,
     access_log: bool,
     v1_retired: bool,
+    state_file: Path | None,
 ) -> None:
-    """Serve the simulator until interrupted."""
+    """Serve the simulator until interrupted (SIGINT or SIGTERM)."""
     app = create_simulator_app(
         sims=sims,
         seed=seed,
@@ -55,6 +65,7 @@ def serve(
         write_delay=write_delay,
         v1_retired=v1_retired,
     )
+    keeper = StateKeeper(app.extensions["fleet"], state_file).start() if state_file else None
     server = make_simulator_server(app, host, port, access_log=access_log)
     versions = "v2 only (v1 retired)" if v1_retired else "v1 and v2"
     click.echo(
@@ -62,12 +73,22 @@ def serve(
         f"http://{host}:{server.server_port}/management-api (client id {client_id})",
         err=True,
     )
+    if keeper:
+        click.echo(f"Fleet changes kept in {state_file}", err=True)
+    # Stopped like Ctrl-C, so the state file gets its last writes.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+        if keeper:
+            keeper.stop()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

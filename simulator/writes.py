@@ -25,6 +25,10 @@ class Writes:
         self._sequence = itertools.count()
         self._next_sms_id = itertools.count(FIRST_MT_SMS_ID)
 
+    def continue_sms_ids_after(self, last: int) -> None:
+        """Number the next MT SMS after `last` (a restored state's newest message)."""
+        self._next_sms_id = itertools.count(max(last + 1, FIRST_MT_SMS_ID))
+
     def request_update(self, iccid: str, changes: dict[str, object]) -> None:
         """Queue a SIM update (status, label, imei_lock) like PUT /v1/sims/{iccid}."""
         self._later(lambda at: self._fleet.apply_update(iccid, changes, at))

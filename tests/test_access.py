@@ -17,7 +17,7 @@ ROUTES = [
     ("GET", "/metrics", None),  # behind a bearer token when METRICS_TOKEN is set (test_ops)
     ("GET", "/api/v1/metrics", None),
     ("GET", "/api/v1/openapi.json", None),
-    ("GET", "/api/docs", None),  # 404 unless API_DOCS_ENABLED (tests/api/test_access.py)
+    ("GET", "/api/docs", None),  # 404 to anonymous users unless API_DOCS_ENABLED (tests/api)
     ("GET", "/login", None),
     ("POST", "/login", None),
     ("GET", "/", "viewer"),
@@ -31,7 +31,6 @@ ROUTES = [
     ("GET", f"/sims/{ICCID}/usage.json", "viewer"),
     ("GET", f"/sims/{ICCID}/usage", "viewer"),
     ("GET", f"/sims/{ICCID}/events", "viewer"),
-    ("GET", f"/sims/{ICCID}/summary", "viewer"),
     ("GET", f"/sims/{ICCID}/actions", "viewer"),
     ("POST", f"/sims/{ICCID}/check", "operator"),
     ("POST", f"/sims/{ICCID}/actions/label", "operator"),
@@ -42,9 +41,11 @@ ROUTES = [
     ("POST", "/logout", "viewer"),
     ("GET", "/account", "viewer"),
     ("POST", "/account/password", "viewer"),
+    ("POST", "/account/time-zone", "viewer"),
     ("POST", "/account/sign-out-everywhere", "viewer"),
     ("GET", "/sync", "operator"),
     ("POST", "/sync/inventory", "operator"),
+    ("POST", "/sync/runs/1/cancel", "operator"),
 ]
 # Endpoints no matrix needs to try, and why.
 OUTSIDE_THE_MATRICES = {

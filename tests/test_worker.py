@@ -36,6 +36,7 @@ def test_scheduler_registration_is_idempotent(app):
         "periodic-worker-jobs-heartbeat": 60,
         "periodic-worker-jobs-enforce_retention": 86400,
         "periodic-worker-jobs-refresh_usage_periods": 3600,
+        "periodic-worker-jobs-evaluate_alerts": 300,
     }
 
 

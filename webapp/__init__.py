@@ -122,8 +122,9 @@ def register_request_hooks(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Add the `flask --app wsgi ...` command groups."""
     from webapp.admin.cli import users_cli
+    from webapp.alerts.cli import alerts_cli
     from webapp.apikeys.cli import apikeys_cli
     from webapp.sync.cli import once_cli, sync_cli
 
-    for group in (users_cli, apikeys_cli, sync_cli, once_cli):
+    for group in (users_cli, apikeys_cli, sync_cli, once_cli, alerts_cli):
         app.cli.add_command(group)

@@ -119,6 +119,8 @@ SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "SYNC_EVENTS_MINUTES": (parse_non_negative_int, 60),
     "SYNC_CONNECTIVITY_MINUTES": (parse_non_negative_int, 60),
     "SYNC_CHUNK_SIMS": (parse_positive_int, 200),
+    # A full evaluation of the alert rules every this many minutes (0: only after sync chunks).
+    "ALERTS_EVALUATE_MINUTES": (parse_non_negative_int, 5),
     # Multiplies the delays before a failed job's retries (30 s, 2 min, 5 min); tests shorten.
     "JOB_RETRY_SCALE": (parse_positive_float, 1.0),
     # A sync run's or bulk job's lock outlives a killed process by at most this (tests shorten).

@@ -6,7 +6,7 @@ The inventory's filters, one SIM by ICCID, its daily usage and its events in key
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -33,13 +33,60 @@ DEFAULT_LIMIT = 100
 MAX_USAGE_DAYS = 731
 DEFAULT_USAGE_DAYS = 30
 MAX_TEXT_FILTER = 100
-# "Not seen for": a number of hours or days, such as 24h or 7d.
+# "Last seen more than ... ago": a number of hours or days, such as 24h or 7d.
 UNSEEN = re.compile(r"([1-9][0-9]{0,3})([hd])")
+# "Silent for" and "quota ends within": a number of days, such as 3d or 30d.
+DAYS = re.compile(r"([1-9][0-9]{0,3})d")
 # The query parameters that make up one view of the inventory (the cursor is a position in it).
 VIEW_PARAMS = (
     "q", "status", "quota_state", "online", "connectivity", "country", "operator", "has_label",
-    "unseen", "label", "sort", "dir",
+    "unseen", "silent", "quota_ends", "label", "sort", "dir",
 )  # fmt: skip
+
+
+def utc_today() -> sa.ColumnElement[date]:
+    """Today's UTC date by the database's clock, so that a compiled query stays right."""
+    return sa.cast(sa.func.timezone("UTC", sa.func.now()), sa.Date)
+
+
+def is_silent(days: int) -> sa.ColumnElement[bool]:
+    """Silent for `days`: an enabled SIM whose last data or SMS traffic is `days` or more ago."""
+    return sa.and_(Sim.status == "Enabled", Sim.last_traffic_on <= utc_today() - days)
+
+
+def quota_ends_on(sims: Any) -> sa.ColumnElement[date]:
+    """The day the data quota ends: it runs out at the 7-day rate, or expires if that is sooner."""
+    # LEAST skips NULLs; the same expression as the index ix_sims_runs_out_on, so it is used.
+    expires = sa.func.timezone(sa.literal_column("'UTC'"), sims.data_expires_at)
+    return sa.func.least(sims.data_exhausted_on, sa.cast(expires, sa.Date))
+
+
+def quota_ends_within(days: int) -> sa.ColumnElement[bool]:
+    """The data quota runs out or expires from today to `days` days from now."""
+    return quota_ends_on(Sim).between(utc_today(), utc_today() + days)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """When a SIM's data quota ends, and why: the volume runs out, or the quota expires first
+    (then with the volume expected to be left unused, and lost)."""
+
+    ends_on: date
+    reason: str  # "runs_out" or "expires"
+    unused_mb: Decimal | None = None
+
+    def is_past(self, today: date | None = None) -> bool:
+        """True when the day is before today (UTC)."""
+        return self.ends_on < (today or datetime.now(UTC).date())
+
+
+def forecast_of(sim: Any) -> Forecast | None:
+    """The forecast of a loaded SIM (or a row with its columns); None when nothing ends."""
+    runs_out = sim.data_exhausted_on
+    expires = sim.data_expires_at.astimezone(UTC).date() if sim.data_expires_at else None
+    if expires is not None and (runs_out is None or expires < runs_out):
+        return Forecast(expires, "expires", sim.data_unused_at_expiry_mb)
+    return Forecast(runs_out, "runs_out") if runs_out is not None else None
 
 
 @dataclass(frozen=True)
@@ -56,6 +103,8 @@ class SimFilters:
     operator: str | None = None
     has_label: bool | None = None
     unseen: str | None = None
+    silent: str | None = None
+    quota_ends: str | None = None
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> "SimFilters":
@@ -80,7 +129,13 @@ class SimFilters:
             operator=_text(args, "operator"),
             has_label=_boolean(args, "has_label"),
             unseen=unseen,
+            silent=_days(args, "silent"),
+            quota_ends=_days(args, "quota_ends"),
         )
+
+    def to_args(self) -> dict[str, str]:
+        """These filters as the inventory's URL arguments."""
+        return {name: _arg(value) for name, value in vars(self).items() if value is not None}
 
     @property
     def narrowed(self) -> bool:
@@ -115,6 +170,10 @@ class SimFilters:
             # Against the database's clock, so that a compiled query stays right as time passes.
             since = sa.func.now() - _unseen_delta(self.unseen)
             conditions.append(sa.or_(Sim.last_seen_at.is_(None), Sim.last_seen_at < since))
+        if self.silent:
+            conditions.append(is_silent(_day_count(self.silent)))
+        if self.quota_ends:
+            conditions.append(quota_ends_within(_day_count(self.quota_ends)))
         return conditions
 
 
@@ -236,6 +295,23 @@ def _boolean(args: Mapping[str, str], name: str) -> bool | None:
     if value not in ("true", "false"):
         raise QueryError(name, "must be true or false")
     return value == "true"
+
+
+def _days(args: Mapping[str, str], name: str) -> str | None:
+    value = args.get(name) or None
+    if value is not None and not DAYS.fullmatch(value):
+        raise QueryError(name, "must be a number of days, such as 3d or 30d")
+    return value
+
+
+def _day_count(days: str) -> int:
+    return int(days.removesuffix("d"))
+
+
+def _arg(value: str | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def _unseen_delta(unseen: str) -> timedelta:

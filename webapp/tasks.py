@@ -44,6 +44,10 @@ JOB_SPECS: dict[str, JobSpec] = {
     "worker.jobs.refresh_usage_periods": JobSpec(queue="default", timeout=1800),
     # A bulk job resumes where an attempt stopped, so retries never resend accepted batches.
     "worker.jobs.run_bulk_job": JobSpec(queue="actions", timeout=3600, retries=(30, 120, 300)),
+    # One paced call to 1NCE's product list; a failure is recorded, and retried on a later look.
+    "worker.jobs.refresh_products": JobSpec(queue="default", timeout=300),
+    # Evaluation is idempotent: a retry re-decides from the stored state.
+    "worker.jobs.evaluate_alerts": JobSpec(queue="default", timeout=600, retries=(30, 120)),
 }
 
 

@@ -4,9 +4,11 @@ import logging
 
 from rq import get_current_job
 
+from webapp.alerts.evaluation import evaluate
 from webapp.bulk import runner as bulk
 from webapp.extensions import db, get_client
 from webapp.ops.services import record_heartbeat
+from webapp.products import refresh_catalogue
 from webapp.sim_detail.actions import settle_action
 from webapp.sync import services as sync
 from webapp.sync.ingest import refresh_usage_periods as refresh_periods
@@ -67,6 +69,12 @@ def refresh_usage_periods() -> int:
     return written
 
 
+def evaluate_alerts(iccids: list[str] | None = None) -> dict[str, int]:
+    """Evaluate the alert rules: for the SIMs a sync chunk touched, or all (periodic)."""
+    counts = evaluate(iccids=iccids)
+    return {"fired": counts.fired, "stayed": counts.stayed, "resolved": counts.resolved}
+
+
 def run_bulk_job(job_id: int) -> str:
     """Carry out a bulk action on SIMs; a retry sends only what no attempt has sent yet."""
     try:
@@ -76,3 +84,9 @@ def run_bulk_job(job_id: int) -> str:
         final = job is None or not job.retries_left
         bulk.fail_bulk_job(job_id=job_id, error=f"{type(exc).__name__}: {exc}", final=final)
         raise
+
+
+def refresh_products() -> int | None:
+    """Fetch 1NCE's product list into the cache the top-up's price is read from."""
+    catalogue = refresh_catalogue(client=get_client())
+    return None if catalogue is None else len(catalogue.products)

@@ -71,6 +71,9 @@ def periodic_jobs(app: Flask) -> list[PeriodicJob]:
         ]
     jobs.append(PeriodicJob("worker.jobs.enforce_retention", seconds=RETENTION_SECONDS))
     jobs.append(PeriodicJob("worker.jobs.refresh_usage_periods", seconds=USAGE_PERIODS_SECONDS))
+    jobs.append(
+        PeriodicJob("worker.jobs.evaluate_alerts", seconds=config["ALERTS_EVALUATE_MINUTES"] * 60)
+    )
     return [job for job in jobs if job.seconds]
 
 

@@ -1,10 +1,10 @@
 // The SIM detail page: draws the usage charts with uPlot from the app's JSON.
 // No inline scripts (CSP): charts hang off [data-usage-chart] and redraw after htmx swaps.
+// The series' order, labels and colours come from series.js, as on the dashboard.
 (function () {
   "use strict";
 
   var HEIGHT = 240;
-  var COLORS = { rx: "#0f5cc0", tx: "#e07b00", mo: "#1e7a3c", mt: "#7b3fb3" };
 
   function daySeconds(days) {
     return days.map(function (d) { return Date.parse(d + "T00:00:00Z") / 1000; });
@@ -23,9 +23,12 @@
     };
   }
 
-  // Stacked bars: the total is drawn first and the lower part over it; the legend shows
-  // each part's own value on hover, not the running sum.
-  function stacked(el, days, lower, upper, labels, colors, digits) {
+  // Stacked bars of two parts in series.js's order: the first is drawn as the total and the
+  // second over it from zero, so the first sits on top; the legend shows each part's own
+  // value on hover, not the running sum.
+  function stacked(el, days, usage, parts, digits) {
+    var top = usage[parts[0].key];
+    var bottom = usage[parts[1].key];
     var bars = uPlot.paths.bars({ size: [0.7, 40] });
     var opts = {
       width: Math.max(el.clientWidth, 200),
@@ -36,14 +39,14 @@
       cursor: { points: { show: false } },
       series: [
         { value: "{YYYY}-{MM}-{DD}" },
-        { label: labels[1], fill: colors[1], stroke: colors[1], paths: bars,
-          points: { show: false }, value: formatter(upper, digits) },
-        { label: labels[0], fill: colors[0], stroke: colors[0], paths: bars,
-          points: { show: false }, value: formatter(lower, digits) },
+        { label: parts[0].label, fill: parts[0].color, stroke: parts[0].color, paths: bars,
+          points: { show: false }, value: formatter(top, digits) },
+        { label: parts[1].label, fill: parts[1].color, stroke: parts[1].color, paths: bars,
+          points: { show: false }, value: formatter(bottom, digits) },
       ],
     };
     el.replaceChildren();
-    var chart = new uPlot(opts, [daySeconds(days), sum(lower, upper), lower], el);
+    var chart = new uPlot(opts, [daySeconds(days), sum(top, bottom), bottom], el);
     if (window.ResizeObserver) {
       new ResizeObserver(function () {
         chart.setSize({ width: Math.max(el.clientWidth, 200), height: HEIGHT });
@@ -60,10 +63,10 @@
         return response.json();
       })
       .then(function (usage) {
-        stacked(container.querySelector(".chart-data"), usage.days, usage.data_rx_mb,
-          usage.data_tx_mb, ["Received (rx)", "Sent (tx)"], [COLORS.rx, COLORS.tx], 3);
-        stacked(container.querySelector(".chart-sms"), usage.days, usage.sms_mo, usage.sms_mt,
-          ["MO (from device)", "MT (to device)"], [COLORS.mo, COLORS.mt], 0);
+        stacked(container.querySelector(".chart-data"), usage.days, usage,
+          window.SimfleetSeries.data, 3);
+        stacked(container.querySelector(".chart-sms"), usage.days, usage,
+          window.SimfleetSeries.sms, 0);
       })
       .catch(function () {
         container.querySelector(".chart-data").textContent =

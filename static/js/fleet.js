@@ -1,11 +1,12 @@
 // The fleet dashboard's usage chart: uPlot over the app's JSON (no inline scripts: CSP).
-// Data received and sent are stacked areas on the MB axis, SMS a line on its own axis.
+// Data received and sent are stacked areas on the MB axis, SMS a line on its own axis; their
+// order, labels and colours come from series.js, as on the SIM page.
 (function () {
   "use strict";
 
-  var RX = "#0f5cc0";
-  var TX = "#5fa8e8";
-  var SMS = "#b3261e";
+  var RX = window.SimfleetSeries.data[0];
+  var TX = window.SimfleetSeries.data[1];
+  var SMS = window.SimfleetSeries.smsTotal;
 
   function number(digits) {
     // idx is null while the cursor is off the chart: nothing is pointed at, so a dash.
@@ -42,11 +43,11 @@
       series: [
         { value: "{YYYY}-{MM}-{DD}" },
         // Drawn as rx + tx (the stack's top); the legend shows rx alone.
-        { label: "Received (MB)", scale: "mb", stroke: RX, fill: RX + "55", width: 1, points: { show: false },
+        { label: RX.label, scale: "mb", stroke: RX.color, fill: RX.color + "55", width: 1, points: { show: false },
           value: function (u, v, s, i) { return i == null ? "–" : number(1)(u, data.data_rx_mb[i]); } },
-        { label: "Sent (MB)", scale: "mb", stroke: TX, fill: TX + "aa", width: 1, points: { show: false },
+        { label: TX.label, scale: "mb", stroke: TX.color, fill: TX.color + "aa", width: 1, points: { show: false },
           value: number(1) },
-        { label: "SMS", scale: "sms", stroke: SMS, width: 2, dash: [4, 3], points: { show: false },
+        { label: SMS.label, scale: "sms", stroke: SMS.color, width: 2, dash: [4, 3], points: { show: false },
           value: number(0) },
       ],
     };

@@ -83,3 +83,19 @@ def test_docs_page_only_when_enabled(client, make_app):
     page = make_app(API_DOCS_ENABLED=True).test_client().get("/api/docs")
     assert page.status_code == 200
     assert b"/api/v1/sims/{iccid}/usage" in page.data and b"<script>" not in page.data
+
+
+def test_docs_page_for_signed_in_users_without_the_flag(client, login):
+    login("viewer")
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    text = page.text
+    assert "/api/v1/sims/{iccid}/usage" in text
+    # The SIM's fields, as one object and as a list item alike.
+    assert "<code>data_quota.remaining_mb</code>" in text
+    assert "<code>data</code> in <code>GET /api/v1/sims</code> is the same object" in text
+
+
+def test_the_api_keys_page_links_to_the_readable_docs(client, login):
+    login("admin")
+    assert '<a href="/api/docs">JSON API</a>' in client.get("/admin/api-keys").text

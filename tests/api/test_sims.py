@@ -25,7 +25,7 @@ def test_one_sim_has_the_contract_fields(client, fleet, keys):
     assert set(body["data_quota"]) >= {"remaining_mb", "total_mb", "expiry_date", "state"}
     assert set(body["sms_quota"]) >= {"remaining", "total", "expiry_date", "state"}
     assert set(body["connectivity"]) >= {"status", "last_seen_at", "operator", "country"}
-    assert "data_exhausted_on" in body["forecast"]
+    assert set(body["forecast"]) >= {"ends_on", "reason", "runs_out_on", "unused_at_expiry_mb"}
     assert set(body["synced_at"]) >= {"inventory", "usage", "quotas", "events"}
     assert isinstance(body["data_quota"]["total_mb"], int | float)
     assert body["activation_date"].endswith("+00:00")
@@ -320,3 +320,24 @@ def test_fleet_summary_and_usage(client, make_fleet, keys):
     assert usage[5]["data_total_mb"] is not None
     assert usage[-1]["data_total_mb"] == pytest.approx(float(used_today))
     assert date.fromisoformat(usage[-1]["date"]) == today
+
+
+def test_one_sim_is_the_same_object_as_its_list_item(client, fleet, keys):
+    one = client.get(f"/api/v1/sims/{fleet}", headers=keys["read"]).json
+    listed = client.get("/api/v1/sims?limit=100", headers=keys["read"]).json["data"]
+    assert [item for item in listed if item["iccid"] == fleet] == [one]
+
+
+def test_the_forecast_says_whether_the_data_runs_out_or_the_quota_expires(client, fleet, keys):
+    db.session.execute(
+        sa.text(
+            "UPDATE sims SET data_exhausted_on = '2027-03-01', data_unused_at_expiry_mb = 245,"
+            " data_expires_at = '2026-12-05 12:00+00' WHERE iccid = :i"
+        ),
+        {"i": fleet},
+    )
+    db.session.commit()
+    forecast = client.get(f"/api/v1/sims/{fleet}", headers=keys["read"]).json["forecast"]
+    assert forecast["ends_on"] == forecast["data_exhausted_on"] == "2026-12-05"
+    assert (forecast["reason"], forecast["unused_at_expiry_mb"]) == ("expires", 245)
+    assert forecast["runs_out_on"] == "2027-03-01"

@@ -111,7 +111,9 @@ def test_an_operator_finds_a_sim_reads_its_usage_and_relabels_it(signed_in_page,
     confirm.get_by_role("button", name="Confirm").click()
     expect(page.locator(".flash-success")).to_contain_text("pending until 1NCE applies it")
     changes = page.locator("#sim-pending")
-    expect(changes.locator(".change").first).to_contain_text(f"label={new_label}")
+    expect(changes.locator(".change").first).to_contain_text(
+        f"Label: {sim.label or 'no label'} → {new_label}, by {stack.users['operator']}"
+    )
     expect(changes.locator(".change .badge").first).to_have_text(
         "Applied", timeout=SETTLE_TIMEOUT_MS
     )

@@ -9,7 +9,7 @@ from tests.helpers import drain_queues
 from webapp.bulk.runner import run_bulk_job
 from webapp.bulk.services import BulkRequest, create_bulk_job
 from webapp.extensions import db
-from webapp.models import AuditEvent, BulkJob, BulkJobItem
+from webapp.models import AuditEvent, BulkJob, BulkJobItem, Sim
 from webapp.one_nce import OneNceUnavailable
 from webapp.tasks import get_queue
 from worker import jobs
@@ -235,3 +235,24 @@ def test_a_failed_job_can_be_resumed(client, login, synced, bulk_simulator):
     assert job_actions[-4:] == ["bulk.create", "bulk.failed", "bulk.resume", "bulk.done"]
     assert client.post(f"/bulk/{job_id}/resume").status_code == 303  # done: refused, flashed
     assert job_row(job_id).state == "done"
+
+
+def test_a_label_pattern_gives_each_sim_its_own_label(app, synced, bulk_simulator, make_user):
+    fleet = bulk_simulator.fleet
+    chosen = tuple(i for i in synced[:6] if not fleet.is_expired(i))
+    before = {iccid: db.session.get(Sim, iccid).label for iccid in chosen}
+    job = create_bulk_job(
+        request=BulkRequest("label", {"label": "{label} (site A)"}, iccids=chosen),
+        user=make_user("operator"),
+    )
+    drain_queues()
+    assert job_row(job.id).state == "done"
+    settle(bulk_simulator)
+    expected = {iccid: f"{before[iccid] or ''} (site A)".strip() for iccid in chosen}
+    assert {iccid: fleet.sim(iccid).label for iccid in chosen} == expected
+    audit = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "bulk.sim.label")
+    ).all()
+    assert {e.target: e.details["changes"]["label"] for e in audit} == {
+        iccid: {"before": before[iccid], "after": expected[iccid]} for iccid in chosen
+    }

@@ -1,6 +1,8 @@
 """The fleet dashboard: KPIs, the usage chart and its table, top lists, events and alerts."""
 
+import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
@@ -39,8 +41,92 @@ def test_kpis_of_a_loaded_fleet(app, client, login):
     login("viewer")
     page = client.get("/")
     assert "No SIMs yet" not in page.text
-    assert '250</span><span class="kpi-label">SIMs' in page.text
+    assert '250</a><span class="kpi-label">SIMs' in page.text
     assert "online now" in page.text
+
+
+FIGURE = re.compile(
+    r'data-figure="([^"]+)"><a class="kpi-value" href="([^"]+)">([0-9,]+)</a>'
+    r'|<a href="([^"]+)" data-figure="([^"]+)">([0-9,]+) '
+)
+SHOWN = re.compile(r'id="sim-results-summary"[^>]*>([0-9,]+) SIMs?')
+
+
+def dashboard_figures(html: str) -> dict[str, tuple[str, int]]:
+    """Each SIM count of the dashboard: its name, the inventory URL it links to, the count."""
+    figures = {}
+    for match in FIGURE.finditer(html):
+        name, href, count = match[1] or match[5], match[2] or match[4], match[3] or match[6]
+        figures[name] = (unescape(href), int(count.replace(",", "")))
+    return figures
+
+
+def test_every_sim_count_links_to_the_inventory_view_of_exactly_those_sims(client, login, fleet):
+    login("viewer")
+    figures = dashboard_figures(client.get("/").text)
+    assert {"total", "online", "quota_low", "quota_exhausted", "quota_ending_soon", "silent"} <= (
+        set(figures)
+    )
+    assert figures["silent"][0] == "/sims?silent=3d"
+    assert figures["quota_ending_soon"][0] == "/sims?quota_ends=30d"
+    assert any(name.startswith("status-") for name in figures)
+    for name, (href, count) in figures.items():
+        assert count, f"{name}: the generated fleet has SIMs of every figure"
+        shown = SHOWN.search(client.get(href).text)
+        assert shown and int(shown[1].replace(",", "")) == count, name
+
+
+def test_a_figures_view_says_the_figure_exactly_where_other_views_estimate(
+    client, login, fleet, monkeypatch
+):
+    # As on a large fleet: views beyond a page and the cap are estimated ("About ... SIMs").
+    monkeypatch.setattr("webapp.inventory.services.COUNT_CAP", 10)
+    login("viewer")
+    figures = dashboard_figures(client.get("/").text)
+    for name, (href, count) in figures.items():
+        shown = SHOWN.search(client.get(href).text)
+        assert shown and int(shown[1].replace(",", "")) == count, name
+    other = client.get("/sims?status=Enabled&online=true").text
+    assert "About " in other and not SHOWN.search(other)
+
+
+def test_silent_counts_traffic_and_last_seen_counts_the_network(client, login, make_sim):
+    now = datetime.now(UTC)
+    silent = make_sim(last_traffic_on=now.date() - timedelta(days=3), last_seen_at=now)
+    unseen = make_sim(last_traffic_on=now.date(), last_seen_at=now - timedelta(days=5))
+    make_sim(last_traffic_on=now.date() - timedelta(days=5), last_seen_at=now, status="Disabled")
+    make_sim(last_traffic_on=now.date() - timedelta(days=2), last_seen_at=now)
+    make_sim(usage_synced_at=now, last_seen_at=now)  # no traffic ever: not silent
+    login("viewer")
+    figures = dashboard_figures(client.get("/").text)
+    assert figures["silent"][1] == 1
+    assert silent.iccid in client.get("/sims?silent=3d").text
+    assert unseen.iccid in client.get("/sims?unseen=3d").text
+    for href in ("/sims?silent=3d", "/sims?unseen=3d"):
+        assert SHOWN.search(client.get(href).text)[1] == "1"
+
+
+def test_figures_of_a_kind_never_synced_say_syncing_not_zero(client, login, make_sim):
+    make_sim(online=False, data_quota_state=0)  # inventory only: nothing else synced yet
+    login("viewer")
+    page = client.get("/").text
+    figures = dashboard_figures(page)
+    assert set(figures) >= {"total", "quota_low", "quota_exhausted"}
+    assert not {"online", "silent", "quota_ending_soon"} & set(figures)
+    assert page.count("syncing</span>") == 4  # online, data today, quota ends, silent
+    assert '<span class="kpi-value" aria-label="not known yet">—</span>' in page
+
+
+def test_the_api_summary_says_null_for_a_kind_never_synced(app, make_sim):
+    from webapp.api.representation import summary_json
+    from webapp.fleet.services import get_fleet_summary
+
+    make_sim(online=True)
+    body = summary_json(get_fleet_summary())
+    assert body["total_sims"] == 1
+    assert body["online_now"] is None and body["sims_silent"] is None
+    make_sim(online=True, connectivity_synced_at=datetime.now(UTC))
+    assert summary_json(get_fleet_summary())["online_now"] == 2
 
 
 @pytest.mark.parametrize("path", ["/", "/fleet/usage.json", "/fleet/sync-status"])

@@ -2,6 +2,8 @@
 
 import csv
 import io
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 
 def rows_of(response) -> list[dict]:
@@ -20,7 +22,25 @@ def test_export_is_the_current_view_in_its_order(client, login, varied_fleet):
     assert [r["iccid"] for r in rows] == [s.iccid for s in expected]
     first = rows[0]
     assert first["country"] == "Germany" and first["data_total_mb"] == "500.000000"
-    assert first["data_left_percent"] and first["runs_out_on"].startswith("202")
+    assert first["data_left_percent"] and first["forecast_ends_on"].startswith("202")
+    assert first["forecast_reason"] in ("runs_out", "expires")
+
+
+def test_export_says_why_the_quota_ends_and_what_expiry_leaves_unused(client, login, make_sim):
+    make_sim(
+        data_exhausted_on=date(2027, 3, 1),
+        data_expires_at=datetime(2026, 12, 5, 12, tzinfo=UTC),
+        data_unused_at_expiry_mb=Decimal(245),
+    )
+    make_sim(data_exhausted_on=date(2026, 12, 20), data_expires_at=None)
+    login("viewer")
+    rows = rows_of(client.get("/sims/export.csv"))
+    expires, runs_out = rows
+    assert (expires["forecast_ends_on"], expires["forecast_reason"]) == ("2026-12-05", "expires")
+    assert Decimal(expires["forecast_unused_at_expiry_mb"]) == 245
+    assert expires["data_runs_out_on"] == "2027-03-01"
+    assert (runs_out["forecast_ends_on"], runs_out["forecast_reason"]) == ("2026-12-20", "runs_out")
+    assert runs_out["forecast_unused_at_expiry_mb"] == ""
 
 
 def test_export_reads_every_sim_across_batches(client, login, make_sim, monkeypatch):

@@ -15,10 +15,9 @@ from webapp.inventory.services import (
     iter_inventory,
     list_choices,
     list_inventory,
-    runs_out_on,
 )
 from webapp.models import Sim
-from webapp.sim_queries import SimFilters
+from webapp.sim_queries import Forecast, SimFilters, forecast_of
 
 
 def iccids(**args) -> list[str]:
@@ -185,11 +184,11 @@ def test_choices_are_the_distinct_values(varied_fleet):
     assert list_choices(Sim.operator) == ["Orange", "Telekom"]
 
 
-def test_forecast_is_the_sooner_of_running_out_and_expiry(varied_fleet):
+def test_forecast_is_the_sooner_of_running_out_and_expiry_and_says_which(varied_fleet):
     first = varied_fleet[0]  # runs out 2027-01-01, expires 2026-12-01
-    assert runs_out_on(first) == date(2026, 12, 1)
-    assert runs_out_on(varied_fleet[1]) == date(2027, 1, 2)
-    assert runs_out_on(varied_fleet[3]) is None
+    assert forecast_of(first) == Forecast(date(2026, 12, 1), "expires")
+    assert forecast_of(varied_fleet[1]) == Forecast(date(2027, 1, 2), "runs_out")
+    assert forecast_of(varied_fleet[3]) is None
 
 
 def test_iter_inventory_reads_every_row_in_batches(varied_fleet, monkeypatch):

@@ -58,7 +58,7 @@ def test_chart_ranges_and_a_change_from_pending_to_applied(app, live_url, page, 
     page.mouse.move(over["x"] + over["width"] - 5, over["y"] + over["height"] / 2)
     # Hover values are each part's own, not the stacked sum (1.5).
     legend = page.locator(".chart-data .u-legend").inner_text().replace("\t", "")
-    assert "Sent (tx)0.5" in legend and "Received (rx)1" in legend
+    assert "Sent (MB)0.5" in legend and "Received (MB)1" in legend
 
     start = (today - timedelta(days=13)).isoformat()
     page.fill("#range-start", start)
@@ -77,6 +77,42 @@ def test_chart_ranges_and_a_change_from_pending_to_applied(app, live_url, page, 
     assert settle_action(action_id=action_id, client=get_client(), delays=(0.5,) * 6).state == (
         "applied"
     )
-    # The Changes panel polls itself; once settled the Identity panel reloads too.
+    # The Changes panel polls itself; once settled every panel showing the lock follows.
     page.wait_for_selector("#sim-pending >> text=Applied", timeout=10_000)
     page.wait_for_selector("#sim-summary >> text=Locked", timeout=10_000)
+    assert "IMEI lock: unknown → locked" in page.locator("#sim-pending").inner_text()
+    page.wait_for_selector("#sim-actions >> text=Unlock IMEI…")
+    assert "pending" not in page.locator("#flashes").inner_text()
+    assert "1NCE applied the change" in page.locator("#flashes").inner_text()
+
+
+def test_a_settled_change_updates_title_status_diagnosis_and_actions(app, live_url, page, iccid):
+    page.goto(f"{live_url}/sims/{iccid}")
+    page.click("#sim-summary >> text=Edit")
+    page.fill("#sim-summary input[name=label]", "tank 4")
+    page.click("#sim-summary >> text=Save label…")
+    page.click(".confirm >> text=Confirm")
+    page.wait_for_selector("#sim-pending >> text=Pending")
+    settle_latest()
+    page.wait_for_selector("#sim-title >> text=tank 4", timeout=10_000)
+    assert "Label: pump → tank 4" in page.locator("#sim-pending").inner_text()
+
+    page.fill("#disable-reason", "stolen")
+    page.click("#sim-actions >> text=Disable SIM…")
+    page.click(".confirm >> text=Confirm")
+    page.wait_for_selector("#sim-pending >> text=Pending")
+    settle_latest()
+    page.wait_for_selector("#sim-actions >> text=Enable SIM…", timeout=10_000)
+    assert "Disabled" in page.locator("#sim-connectivity .evidence").inner_text()
+    assert "Disabled" in page.locator("#sim-summary").inner_text()
+    # The title keeps the label the first change gave it.
+    assert "tank 4" in page.locator("#sim-title").inner_text()
+    assert "Status: Enabled → Disabled" in page.locator("#sim-pending").inner_text()
+
+
+def settle_latest() -> None:
+    """Let the settle job confirm the newest change (the test stands in for the worker)."""
+    action_id = db.session.scalar(sa.select(sa.func.max(SimAction.id)))
+    assert settle_action(action_id=action_id, client=get_client(), delays=(0.5,) * 6).state == (
+        "applied"
+    )

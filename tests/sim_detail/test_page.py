@@ -1,5 +1,6 @@
 """The detail page for every role: panels, escaping, usage ranges and JSON, event paging."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -172,13 +173,41 @@ def test_the_pending_fragment_polls_until_settled(client, login, sim):
     login("viewer")
     db.session.add(SimAction(iccid=ICCID, action="update", requested={"label": XSS}, actor="a@b"))
     db.session.commit()
+    action = db.session.scalar(sa.select(SimAction))
     html = client.get(f"/sims/{ICCID}/actions", headers=HTMX).text
     assert 'hx-trigger="every 2s"' in html and "Pending" in html and XSS not in html
-    action = db.session.scalar(sa.select(SimAction))
+    assert f"pending={action.id}" in html
     action.state = "applied"
     db.session.commit()
-    response = client.get(f"/sims/{ICCID}/actions?polling=1", headers=HTMX)
+    response = client.get(f"/sims/{ICCID}/actions?pending={action.id}", headers=HTMX)
     assert "every 2s" not in response.text and "Applied" in response.text
-    assert response.headers["HX-Trigger"] == "sim-settled"
-    summary = client.get(f"/sims/{ICCID}/summary", headers=HTMX).text
-    assert 'hx-trigger="sim-settled from:body"' in summary
+    # The panels that show what changed come along, out of band.
+    assert 'id="sim-summary" class="summary-panels" hx-swap-oob="true"' in response.text
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "runs_out_in", "unused", "says"),
+    [
+        (1, 300, Decimal(245), "quota expires {expires} with 245 MB unused"),
+        (-2, None, Decimal("2.5"), "quota expired {expires} with 2.5 MB unused"),
+        (200, 40, None, "runs out around {runs_out}"),
+        (200, -3, None, "ran out around {runs_out}"),
+    ],
+)
+def test_the_forecast_says_whether_the_data_runs_out_or_the_quota_expires(
+    client, login, sim, expires_in, runs_out_in, unused, says
+):
+    today = datetime.now(UTC).date()
+    sim.data_expires_at = datetime.now(UTC).replace(hour=12) + timedelta(days=expires_in)
+    sim.data_exhausted_on = None if runs_out_in is None else today + timedelta(days=runs_out_in)
+    sim.data_unused_at_expiry_mb = unused
+    db.session.commit()
+    login("viewer")
+    forecast = client.get(f"/sims/{ICCID}").text.split('<dd class="forecast">')[1].split("</dd>")[0]
+    text = " ".join(re.sub(r"<[^>]+>", "", forecast).split())
+    expected = says.format(
+        expires=sim.data_expires_at.date().isoformat(), runs_out=sim.data_exhausted_on
+    )
+    assert text.startswith(expected)
+    assert ("(past)" in forecast) == (min(expires_in, runs_out_in or expires_in) < 0)
+    assert "used up" not in forecast

@@ -4,6 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from webapp.sync.runs import RunKeeper, run_lock, start_run
+from webapp.sync.services import get_account
+
 RATE = 100.0
 
 
@@ -39,3 +42,13 @@ def settings(settings, fleet_simulator):
 def once(app, fleet_simulator, redis):
     """A client of the simulator like the app's, with quick retries to keep tests short."""
     return fleet_simulator.quick_client(redis=redis, max_rps=RATE, retries=4)
+
+
+@pytest.fixture
+def held_run(app, once):
+    """A usage run this process works on: it holds the kind's lock and renews it."""
+    lock = run_lock("usage")
+    assert lock.acquire()
+    run = start_run(kind="usage", account_id=get_account().id, lock_token=lock.local.token.decode())
+    with RunKeeper(run_id=run.id, kind="usage") as keeper:
+        yield run, keeper

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 
 from tests.helpers import eventually
 from webapp.extensions import db
-from webapp.models import ProviderAccount
+from webapp.models import ProviderAccount, Sim
 from webapp.one_nce import UsageRecord
+from webapp.sim_queries import Forecast, forecast_of
 from webapp.sync import ingest
 
 FIRST_DAY = date(2026, 11, 1)
@@ -190,6 +191,7 @@ def figures(iccid: str) -> sa.Row:
     return db.session.execute(
         sa.text(
             "SELECT avg_daily_mb_7d, avg_daily_mb_30d, data_exhausted_on, last_traffic_on,"
+            " data_unused_at_expiry_mb,"
             " usage_synced_from, usage_synced_through FROM sims WHERE iccid = :i"
         ),
         {"i": iccid},
@@ -234,9 +236,25 @@ def test_the_forecast_counts_utc_days_whatever_the_session_time_zone(make_sim):
     row = figures(sim.iccid)
     db.session.execute(sa.text("SET TIME ZONE 'UTC'"))
     db.session.commit()
-    # 300 MB at 1 MB a day would last until 28 February; the expiry, in UTC, comes first.
+    # 300 MB at 1 MB a day would last 300 days; the expiry, in UTC, comes first, 3 days on,
+    # with 297 MB unused.
     assert row.avg_daily_mb_7d == 1
-    assert row.data_exhausted_on == date(2026, 12, 3)
+    assert row.data_exhausted_on == THROUGH + timedelta(days=300)
+    assert row.data_unused_at_expiry_mb == 297
+    sim = db.session.get(Sim, sim.iccid)
+    assert forecast_of(sim) == Forecast(date(2026, 12, 3), "expires", Decimal(297))
+
+
+def test_a_quota_that_runs_out_before_it_expires_leaves_nothing_unused(make_sim):
+    expires = datetime(2026, 12, 20, tzinfo=UTC)
+    sim = make_sim(data_remaining_mb=Decimal(5), data_expires_at=expires)
+    history(sim.iccid, {0: "7"})
+    refresh(sim.iccid, fetched_from=THROUGH - timedelta(days=30))
+    row = figures(sim.iccid)
+    assert row.data_exhausted_on == THROUGH + timedelta(days=5)
+    assert row.data_unused_at_expiry_mb is None
+    sim = db.session.get(Sim, sim.iccid)
+    assert forecast_of(sim) == Forecast(THROUGH + timedelta(days=5), "runs_out")
 
 
 def test_a_sim_known_for_fewer_days_averages_over_those_days(make_sim):
@@ -281,3 +299,10 @@ def test_periods_before_that_were_not_kept_have_no_change(make_sim):
         90: (Decimal(90), None),
         180: (Decimal(100), None),
     }
+
+
+def test_a_forecast_beyond_ten_years_is_none(make_sim):
+    sim = make_sim(data_remaining_mb=Decimal(100_000), data_expires_at=None)
+    history(sim.iccid, {0: "0.007"})  # 0.001 MB a day: 274 years
+    refresh(sim.iccid, fetched_from=THROUGH - timedelta(days=30))
+    assert figures(sim.iccid).data_exhausted_on is None

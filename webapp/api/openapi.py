@@ -27,6 +27,7 @@ def _ref(kind: str, name: str) -> dict:
     return {"$ref": f"#/components/{kind}/{name}"}
 
 
+NOT_SYNCED = "null until the first %s sync"
 TIMESTAMP = _nullable("string", format="date-time", description="ISO 8601, UTC")
 DATE = _nullable("string", format="date")
 MB_NULLABLE = _nullable("number", description="Megabytes, at most 6 decimals")
@@ -110,7 +111,31 @@ SCHEMAS = {
             ),
             "forecast": _object(
                 {
-                    "data_exhausted_on": DATE,
+                    "ends_on": {
+                        **DATE,
+                        "description": "The day the data quota ends: the sooner of runs_out_on"
+                        " and the expiry day (UTC); may be in the past",
+                    },
+                    "reason": {
+                        "type": ["string", "null"],
+                        "enum": ["runs_out", "expires", None],
+                        "description": "runs_out: the volume runs out at the 7-day rate;"
+                        " expires: the quota expires first, with unused_at_expiry_mb left",
+                    },
+                    "runs_out_on": {
+                        **DATE,
+                        "description": "The day the volume runs out at the 7-day rate",
+                    },
+                    "unused_at_expiry_mb": {
+                        **MB_NULLABLE,
+                        "description": "Megabytes expected to be left unused (and lost) when"
+                        " the quota expires; null unless reason is expires",
+                    },
+                    "data_exhausted_on": {
+                        **DATE,
+                        "deprecated": True,
+                        "description": "The same as ends_on",
+                    },
                     "avg_daily_mb_7d": MB_NULLABLE,
                     "avg_daily_mb_30d": MB_NULLABLE,
                     "last_traffic_on": DATE,
@@ -153,19 +178,27 @@ SCHEMAS = {
         {
             "total_sims": {"type": "integer"},
             "sims_by_status": {"type": "object", "additionalProperties": {"type": "integer"}},
-            "online_now": {"type": "integer"},
-            "data_used_today_mb": MB,
-            "data_used_this_month_mb": MB,
-            "sims_quota_low": {"type": "integer", "description": "Less than 20 % left"},
-            "sims_quota_exhausted": {"type": "integer"},
-            "sims_quota_ending_30d": {
+            "online_now": _nullable("integer", description=NOT_SYNCED % "connectivity"),
+            "data_used_today_mb": {**MB_NULLABLE, "description": NOT_SYNCED % "usage"},
+            "data_used_this_month_mb": {**MB_NULLABLE, "description": NOT_SYNCED % "usage"},
+            "sims_quota_low": {
                 "type": "integer",
-                "description": "Forecast to run out, or expiring, within 30 days",
+                "description": "Less than 20 % left (the SIMs of quota_state=low)",
             },
-            "sims_silent": {
+            "sims_quota_exhausted": {
                 "type": "integer",
-                "description": "Enabled SIMs with traffic before but none in the last 3 days",
+                "description": "No data left (the SIMs of quota_state=exhausted)",
             },
+            "sims_quota_ending_30d": _nullable(
+                "integer",
+                description="The data quota runs out or expires within 30 days (the SIMs of"
+                " quota_ends=30d); " + NOT_SYNCED % "quotas",
+            ),
+            "sims_silent": _nullable(
+                "integer",
+                description="Enabled SIMs with traffic before but none in the last 3 days (the"
+                " SIMs of silent=3d); " + NOT_SYNCED % "usage",
+            ),
             "generated_at": {"type": "string", "format": "date-time"},
         }
     ),
@@ -288,7 +321,23 @@ PARAMETERS = {
         "name": "unseen",
         "in": "query",
         "schema": {"type": "string", "pattern": "^([1-9][0-9]{0,3}[hd])?$"},
-        "description": "Not seen for at least this long, or never: hours or days, e.g. 24h, 7d;"
+        "description": "Last seen on the network longer ago than this, or never: hours or"
+        " days, e.g. 24h, 7d; empty: all",
+    },
+    "Silent": {
+        "name": "silent",
+        "in": "query",
+        "schema": {"type": "string", "pattern": "^([1-9][0-9]{0,3}d)?$"},
+        "description": "Silent for at least this many days: enabled SIMs whose last data or SMS"
+        " traffic is that many days ago or more (the fleet summary's sims_silent is 3d);"
+        " empty: all",
+    },
+    "QuotaEnds": {
+        "name": "quota_ends",
+        "in": "query",
+        "schema": {"type": "string", "pattern": "^([1-9][0-9]{0,3}d)?$"},
+        "description": "The data quota ends (forecast.ends_on: runs out or expires) from today"
+        " to this many days ahead, e.g. 30d (the fleet summary's sims_quota_ending_30d);"
         " empty: all",
     },
 }
@@ -370,6 +419,25 @@ def _write(summary: str, body: str | None, *, required: bool = True) -> dict:
     return operation
 
 
+TOPUP_PATH = "/api/v1/sims/{iccid}/topup"
+TOPUP_DESCRIPTION = (
+    "1NCE's top-up takes no amount: it orders the plan's standard top-up package, an order "
+    "1NCE invoices. What that package holds and costs is in 1NCE's product list (its Product "
+    "Information API, v1 only), which Simfleet caches for a day: "
+)
+
+
+def with_topup_offer(spec: dict, offer: str) -> dict:
+    """`spec` with the top-up described by the current offer (webapp.products.describe_topup).
+
+    The cached document is left as it is: only the objects on the way to the operation are
+    copied.
+    """
+    operation = spec["paths"][TOPUP_PATH]["post"] | {"description": TOPUP_DESCRIPTION + offer}
+    paths = spec["paths"] | {TOPUP_PATH: spec["paths"][TOPUP_PATH] | {"post": operation}}
+    return spec | {"paths": paths}
+
+
 @cache
 def build_openapi() -> dict:
     """The OpenAPI 3.1 document of `/api/v1`."""
@@ -377,7 +445,7 @@ def build_openapi() -> dict:
         "Q", "Status", "QuotaState", "Online", "Connectivity", "Label", "Country", "Operator",
         "HasLabel",
     ]  # fmt: skip
-    filters += ["Unseen", "Limit", "Cursor"]
+    filters += ["Unseen", "Silent", "QuotaEnds", "Limit", "Cursor"]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -411,9 +479,7 @@ def build_openapi() -> dict:
                 )
             },
             "/api/v1/sims/{iccid}/reset": {"post": _write("Reset connectivity", None)},
-            "/api/v1/sims/{iccid}/topup": {
-                "post": _write("Order a top-up", "TopUp", required=False)
-            },
+            TOPUP_PATH: {"post": _write("Order a top-up", "TopUp", required=False)},
             "/api/v1/sims/{iccid}/sms": {"post": _write("Send an SMS to the device", "Sms")},
             "/api/v1/fleet/summary": {"get": _read("Fleet KPIs", "FleetSummary", [])},
             "/api/v1/fleet/usage": {
@@ -462,6 +528,7 @@ def list_operations(spec: dict) -> list[dict]:
                     "method": method.upper(),
                     "path": path,
                     "summary": operation["summary"],
+                    "description": operation.get("description", ""),
                     "scope": "write"
                     if method != "get"
                     else ("none" if operation.get("security") == [] else "read"),
@@ -470,3 +537,25 @@ def list_operations(spec: dict) -> list[dict]:
                 }
             )
     return operations
+
+
+def schema_fields(spec: dict, name: str) -> list[dict]:
+    """The fields of a schema of `spec`, nested objects flattened to dotted names, for the docs."""
+    fields: list[dict] = []
+
+    def walk(schema: dict, prefix: str) -> None:
+        for field, definition in schema.get("properties", {}).items():
+            kind = definition.get("type", "object")
+            kinds = [k for k in (kind if isinstance(kind, list) else [kind]) if k != "null"]
+            fields.append(
+                {
+                    "name": prefix + field,
+                    "type": " or ".join(kinds) + (" or null" if kinds != [kind] else ""),
+                    "description": definition.get("description", ""),
+                }
+            )
+            if "properties" in definition:
+                walk(definition, f"{prefix}{field}.")
+
+    walk(spec["components"]["schemas"][name], "")
+    return fields

@@ -25,7 +25,7 @@ from webapp.sim_queries import SimFilters
 # current in every writer's transaction. A page of 100 SIMs then reads 100 stored texts, with
 # no JSON built per request. A new field is a new migration that replaces the function and
 # rewrites the documents; this names the one that defines it today.
-SIM_DOCUMENT_MIGRATION = "f1a2b3c4d5e6"
+SIM_DOCUMENT_MIGRATION = "d8e9f0a1b2c3"
 SIM_BY_ICCID = "SELECT body FROM sim_documents WHERE iccid = %(iccid)s"
 PAGE_SQL_CACHE_SIZE = 256
 

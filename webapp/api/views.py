@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime
 
 from flask import Response, abort, current_app, render_template, request
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from webapp.api import auth, bp, docs_bp
@@ -16,7 +17,7 @@ from webapp.api.auth import (
     write_scope,
 )
 from webapp.api.http import finish_response, json_response
-from webapp.api.openapi import build_openapi, list_operations
+from webapp.api.openapi import build_openapi, list_operations, schema_fields, with_topup_offer
 from webapp.api.problems import ApiProblem, from_api_problem, from_http_exception
 from webapp.api.reads import sim_document, sim_documents_page
 from webapp.api.representation import event_json, summary_json, usage_json
@@ -27,6 +28,7 @@ from webapp.fleet.services import get_fleet_summary, list_fleet_usage
 from webapp.inputs import load_json
 from webapp.models import Sim
 from webapp.one_nce.parsing import is_iccid
+from webapp.products import describe_topup, get_topup_info
 from webapp.sim_queries import (
     SimFilters,
     get_sim,
@@ -66,8 +68,10 @@ def authenticate():
 
 @bp.get("/openapi.json")
 def openapi():
-    """The OpenAPI 3.1 description of this API."""
-    return json_response(build_openapi())
+    """The OpenAPI 3.1 description of this API, with what a top-up buys and costs now."""
+    # Anyone may read this document, so reading it never sends Simfleet to 1NCE.
+    offer = describe_topup(get_topup_info(refresh=False))
+    return json_response(with_topup_offer(build_openapi(), offer))
 
 
 @bp.get("/sims")
@@ -146,11 +150,17 @@ def sim_action(iccid: str, action: str) -> Response:
 
 @docs_bp.get("")
 def docs():
-    """A readable list of the API's operations (only when API_DOCS_ENABLED)."""
-    if not current_app.config["API_DOCS_ENABLED"]:
+    """The API's documentation: for signed-in users always, for anyone with API_DOCS_ENABLED."""
+    if not (current_app.config["API_DOCS_ENABLED"] or current_user.is_authenticated):
         abort(404)
-    spec = build_openapi()
-    return render_template("api/docs.html", spec=spec, operations=list_operations(spec))
+    topup = get_topup_info(refresh=current_user.is_authenticated)
+    spec = with_topup_offer(build_openapi(), describe_topup(topup))
+    return render_template(
+        "api/docs.html",
+        spec=spec,
+        operations=list_operations(spec),
+        sim_fields=schema_fields(spec, "Sim"),
+    )
 
 
 def _sim_or_404(iccid: str) -> Sim:

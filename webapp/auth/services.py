@@ -5,6 +5,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import TypeGuard
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask import Flask, abort, flash, redirect, request, url_for
@@ -19,7 +20,14 @@ from webapp.models.base import utcnow
 
 # Where a user who must choose a new password may still go.
 PASSWORD_CHANGE_ENDPOINTS = frozenset(
-    {"auth.account", "auth.change_password", "auth.logout", "auth.sign_out_everywhere", "static"}
+    {
+        "auth.account",
+        "auth.change_password",
+        "auth.change_time_zone",
+        "auth.logout",
+        "auth.sign_out_everywhere",
+        "static",
+    }
 )
 
 
@@ -83,6 +91,20 @@ def change_own_password(
     user.password_changed_at = utcnow()
     ended = end_user_sessions(user=user, keep=keep)
     record_audit("auth.password_change", actor=user, details={"sessions_ended": ended})
+
+
+def update_time_zone(*, user: User, time_zone: str | None) -> None:
+    """Set the IANA zone `user`'s pages show times in (None: the browser's); audited.
+
+    Raises ValueError for a name zoneinfo does not know.
+    """
+    if time_zone:
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"Unknown time zone: {time_zone}") from error
+    before, user.time_zone = user.time_zone, time_zone or None
+    record_audit("auth.time_zone", actor=user, details={"from": before, "to": user.time_zone})
 
 
 def is_safe_next(target: str | None) -> TypeGuard[str]:

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from webapp.audit import record_audit
 from webapp.auth import bp
-from webapp.auth.forms import LoginForm, PasswordChangeForm
+from webapp.auth.forms import LoginForm, PasswordChangeForm, TimeZoneForm
 from webapp.auth.lockouts import (
     audit_throttled,
     count_failure,
@@ -20,6 +20,7 @@ from webapp.auth.services import (
     authenticate,
     change_own_password,
     is_safe_next,
+    update_time_zone,
 )
 from webapp.auth.sessions import (
     current_session,
@@ -99,12 +100,15 @@ def logout():
     return redirect(url_for("auth.login"), 303)
 
 
-def _render_account(form: PasswordChangeForm, status: int = 200) -> ResponseReturnValue:
+def _render_account(
+    form: PasswordChangeForm, status: int = 200, zone_form: TimeZoneForm | None = None
+) -> ResponseReturnValue:
     return render_page(
         "auth/account.html",
         "auth/_account.html",
         status,
         form=form,
+        zone_form=zone_form or TimeZoneForm(formdata=None, time_zone=current_user.time_zone or ""),
         sessions=list_sessions(user=current_user),
         current=current_session(),
     )
@@ -113,8 +117,26 @@ def _render_account(form: PasswordChangeForm, status: int = 200) -> ResponseRetu
 @bp.get("/account")
 @login_required
 def account():
-    """The signed-in user's password form and sessions."""
+    """The signed-in user's password form, time zone and sessions."""
     return _render_account(PasswordChangeForm())
+
+
+@bp.post("/account/time-zone")
+@login_required
+def change_time_zone() -> ResponseReturnValue:
+    """Choose the zone one's pages show times in, or the browser's own."""
+    form = TimeZoneForm()
+    if not form.validate_on_submit():
+        return _render_account(PasswordChangeForm(formdata=None), 422, zone_form=form)
+    try:
+        update_time_zone(user=current_user, time_zone=form.time_zone.data)
+    except ValueError as error:
+        form.time_zone.errors = [str(error)]
+        return _render_account(PasswordChangeForm(formdata=None), 422, zone_form=form)
+    db.session.commit()
+    zone = current_user.time_zone or "your browser's time zone"
+    flash(f"Times are now shown in {zone}.", "success")
+    return redirect_after_post(url_for("auth.account"))
 
 
 @bp.post("/account/password")

@@ -6,7 +6,14 @@ What a bulk action may do (the actions, the label's length, the number of SIMs) 
 
 from werkzeug.datastructures import MultiDict
 
-from webapp.bulk.services import ACTIONS, FILTER_PREFIX, MAX_BULK_SIMS, MAX_LABEL, BulkRequest
+from webapp.bulk.services import (
+    ACTIONS,
+    FILTER_PREFIX,
+    MAX_BULK_SIMS,
+    MAX_LABEL,
+    BulkRequest,
+    label_pattern_parts,
+)
 from webapp.errors import QueryError
 from webapp.one_nce.parsing import is_iccid
 from webapp.sim_queries import SimFilters
@@ -21,6 +28,15 @@ class BulkInvalid(ValueError):
         super().__init__(f"{field}: {message}")
 
 
+def view_args_of(form: MultiDict[str, str]) -> dict[str, str]:
+    """The inventory view the form came from (its `filter.*` fields), for links back to it."""
+    return {
+        key.removeprefix(FILTER_PREFIX): value
+        for key, value in form.items()
+        if key.startswith(FILTER_PREFIX) and value != ""
+    }
+
+
 def parse_bulk_request(form: MultiDict[str, str]) -> BulkRequest:
     """Read the bulk bar's (or the preview's) form; BulkInvalid names the first bad field."""
     action = form.get("action", "")
@@ -28,17 +44,10 @@ def parse_bulk_request(form: MultiDict[str, str]) -> BulkRequest:
         raise BulkInvalid("action", "Choose an action.")
     values = {}
     if action == "label":
-        label = (form.get("new_label") or "").strip()
-        if not label or len(label) > MAX_LABEL or "\x00" in label:
-            raise BulkInvalid("new_label", f"Give a label of 1 to {MAX_LABEL} characters.")
-        values = {"label": label}
+        values = {"label": _label_pattern(form)}
     scope = form.get("scope", "selected")
     if scope == "all":
-        view_args = {
-            key.removeprefix(FILTER_PREFIX): value
-            for key, value in form.items()
-            if key.startswith(FILTER_PREFIX) and value != ""
-        }
+        view_args = view_args_of(form)
         try:
             SimFilters.from_args(view_args)
         except QueryError as exc:
@@ -54,3 +63,19 @@ def parse_bulk_request(form: MultiDict[str, str]) -> BulkRequest:
     if len(iccids) > MAX_BULK_SIMS:
         raise BulkInvalid("iccid", f"Select at most {MAX_BULK_SIMS:,} SIMs.")
     return BulkRequest(action, values, iccids=iccids)
+
+
+def _label_pattern(form: MultiDict[str, str]) -> str:
+    """The new label: plain text, or a pattern naming {label} and {iccid}."""
+    pattern = (form.get("new_label") or "").strip()
+    if not pattern or len(pattern) > MAX_LABEL or "\x00" in pattern:
+        raise BulkInvalid("new_label", f"Give a label of 1 to {MAX_LABEL} characters.")
+    try:
+        label_pattern_parts(pattern)
+    except ValueError:
+        raise BulkInvalid(
+            "new_label",
+            "A label may name {label} (the current label) and {iccid}, nothing else;"
+            " write {{ and }} for a brace itself.",
+        ) from None
+    return pattern

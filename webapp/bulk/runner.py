@@ -22,8 +22,11 @@ from webapp.bulk.services import (
     ACTIONS,
     BULK_CALL_SIMS,
     MAX_BULK_SIMS,
+    MAX_LABEL,
+    Batch,
     BulkAction,
     selection_conditions,
+    too_long,
 )
 from webapp.extensions import db, get_redis
 from webapp.models import AuditEvent, BulkJob, BulkJobItem, Sim
@@ -83,9 +86,9 @@ def _run(job_id: int, client: OneNceClient, lock: Lock) -> str:
         # cursor then finds the next batch without rescanning the settled ones.
         size = BATCH_SIZE if client.has_bulk_calls else 1
         after = ""
-        while iccids := _claim_batch(job.id, after=after, size=size):
-            _send(job, action, client, iccids)
-            after = iccids[-1]
+        while batch := _claim_batch(job.id, after=after, size=size):
+            _send(job, action, client, batch)
+            after = max(batch)
             lock.reacquire()
     except BulkAborted as exc:
         _end(job, "failed", error=str(exc))
@@ -148,13 +151,20 @@ def _resolve(job: BulkJob) -> bool:
         return False
     action = ACTIONS[job.action]
     changes = action.changes(job.values)
-    columns = ["job_id", "iccid", "outcome", "message", "finished_at"]
-    pending = sa.select(sa.literal(job.id), Sim.iccid, sa.null(), sa.null(), sa.null()).where(
-        *conditions, changes
-    )
+    value = action.new_value(job.values) if action.new_value else sa.null()
+    longest = sa.select(sa.func.count()).where(*conditions, changes, too_long(value))
+    if overlong := db.session.execute(longest).scalar_one():
+        error = f"{overlong:,} new labels would be longer than {MAX_LABEL} characters"
+        _end(job, "failed", error=f"{error}; shorten the pattern")
+        return False
+    columns = ["job_id", "iccid", "new_value", "outcome", "message", "finished_at"]
+    pending = sa.select(
+        sa.literal(job.id), Sim.iccid, value, sa.null(), sa.null(), sa.null()
+    ).where(*conditions, changes)
     unchanged = sa.select(
         sa.literal(job.id),
         Sim.iccid,
+        sa.null(),
         sa.literal("unchanged"),
         sa.literal(action.unchanged),
         sa.literal(utcnow()),
@@ -186,11 +196,11 @@ def _recover_in_flight(job: BulkJob) -> None:
     db.session.commit()
 
 
-def _claim_batch(job_id: int, *, after: str, size: int) -> list[str]:
+def _claim_batch(job_id: int, *, after: str, size: int) -> Batch:
     """Mark the next batch of unsent SIMs after ICCID `after` "sending" and commit, before
-    anything is sent."""
+    anything is sent; returns each SIM's new value."""
     pending = (
-        sa.select(BulkJobItem.iccid)
+        sa.select(BulkJobItem.iccid, BulkJobItem.new_value)
         .where(
             BulkJobItem.job_id == job_id,
             BulkJobItem.iccid > after,
@@ -202,33 +212,34 @@ def _claim_batch(job_id: int, *, after: str, size: int) -> list[str]:
     )
     # Two statements, not UPDATE ... IN (SELECT ... LIMIT): PostgreSQL may rescan such a
     # subquery and claim more than one batch.
-    iccids = list(db.session.scalars(pending))
-    if iccids:
+    batch: Batch = {iccid: value for iccid, value in db.session.execute(pending)}
+    if batch:
         db.session.execute(
             sa.update(BulkJobItem)
-            .where(BulkJobItem.job_id == job_id, BulkJobItem.iccid.in_(iccids))
+            .where(BulkJobItem.job_id == job_id, BulkJobItem.iccid.in_(list(batch)))
             .values(outcome="sending")
         )
     db.session.commit()
-    return iccids
+    return batch
 
 
-def _send(job: BulkJob, action: BulkAction, client: OneNceClient, iccids: list[str]) -> int:
+def _send(job: BulkJob, action: BulkAction, client: OneNceClient, batch: Batch) -> int:
     """Send one batch; when 1NCE refuses it, halve it to find the SIMs it refuses.
 
     Returns how many SIMs were refused. Other errors (outage, rate limit) propagate and
     leave the batch "sending" for the next attempt.
     """
+    iccids = list(batch)
     try:
-        message = action.send(client, iccids, job.values)
+        message = action.send(client, batch, job.values)
     except (OneNceRejected, OneNceNotFound) as exc:
         # A refused call changed nothing at 1NCE, so even a top-up may be split and resent.
         if len(iccids) == 1:
             _settle(job.id, iccids, "failed", _refusal(exc))
             return 1
-        half = len(iccids) // 2
-        refused = _send(job, action, client, iccids[:half])
-        refused += _send(job, action, client, iccids[half:])
+        items, half = list(batch.items()), len(iccids) // 2
+        refused = _send(job, action, client, dict(items[:half]))
+        refused += _send(job, action, client, dict(items[half:]))
         if refused == len(iccids):
             raise BulkAborted(f"1NCE refused every SIM of a batch: {exc.message}") from None
         return refused
@@ -239,11 +250,12 @@ def _send(job: BulkJob, action: BulkAction, client: OneNceClient, iccids: list[s
 
 def _audit_changes(job: BulkJob, action: BulkAction, iccids: list[str]) -> None:
     """One audit entry per SIM 1NCE accepted, with the field's value before and after."""
-    if action.sets is None:
+    if action.field is None:
         return
-    field, after = action.sets(job.values)
+    field = action.field
     change = sa.func.jsonb_build_object(
-        field, sa.func.jsonb_build_object("before", getattr(Sim, field), "after", after)
+        field,
+        sa.func.jsonb_build_object("before", getattr(Sim, field), "after", BulkJobItem.new_value),
     )
     entries = sa.select(
         sa.literal(utcnow()),
@@ -252,7 +264,7 @@ def _audit_changes(job: BulkJob, action: BulkAction, iccids: list[str]) -> None:
         sa.literal(f"bulk.sim.{action.name}"),
         Sim.iccid,
         sa.func.jsonb_build_object("job_id", job.id, "changes", change),
-    ).where(Sim.iccid.in_(iccids))
+    ).where(Sim.iccid.in_(iccids), BulkJobItem.job_id == job.id, BulkJobItem.iccid == Sim.iccid)
     columns = ["at", "actor_id", "actor", "action", "target", "details"]
     db.session.execute(sa.insert(AuditEvent).from_select(columns, entries))
 

@@ -2,6 +2,7 @@
 
 import math
 import secrets
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ MAX_BULK_SIMS = 100_000
 # SIMs in one bulk call of 1NCE's API v1 (see webapp/bulk/runner.py); v2 has no bulk call.
 BULK_CALL_SIMS = 100
 MAX_LABEL = 255
+# The fields a label pattern may name: "{label} (site A)", "{iccid}".
+LABEL_FIELDS = ("label", "iccid")
 SAMPLE_SIZE = 10
 RECENT_JOBS = 20
 RESULTS_PAGE = 100
@@ -35,22 +38,56 @@ class BulkJobNotResumable(ValueError):
     """Only a failed job can be queued again; the message says so."""
 
 
-def _set_status(status: str) -> Callable[[OneNceClient, list[str], dict], str | None]:
-    def send(client: OneNceClient, iccids: list[str], values: dict) -> str | None:
-        client.update_sims(SimUpdate(iccid, status=status) for iccid in iccids)
+# A batch: the ICCIDs to send, each with the value it gets (as resolved when the job began).
+Batch = dict[str, str | None]
+
+
+def _set_status(status: str) -> Callable[[OneNceClient, Batch, dict], str | None]:
+    def send(client: OneNceClient, batch: Batch, values: dict) -> str | None:
+        client.update_sims(SimUpdate(iccid, status=status) for iccid in batch)
         return None
 
     return send
 
 
-def _set_label(client: OneNceClient, iccids: list[str], values: dict) -> str | None:
-    client.update_sims(SimUpdate(iccid, label=values["label"]) for iccid in iccids)
+def _set_label(client: OneNceClient, batch: Batch, values: dict) -> str | None:
+    client.update_sims(SimUpdate(iccid, label=label) for iccid, label in batch.items())
     return None
 
 
-def _top_up(client: OneNceClient, iccids: list[str], values: dict) -> str | None:
-    order_number = client.top_up_sims(iccids)
+def _top_up(client: OneNceClient, batch: Batch, values: dict) -> str | None:
+    order_number = client.top_up_sims(list(batch))
     return f"order {order_number}" if order_number else None
+
+
+def label_pattern_parts(pattern: str) -> list[tuple[str, str | None]]:
+    """A label pattern's pieces: literal text, then the field it names ("label", "iccid" or None).
+
+    `{{` and `}}` stand for literal braces; ValueError for any other field, a format spec or
+    an unmatched brace.
+    """
+    parts = []
+    for text, name, spec, conversion in string.Formatter().parse(pattern):
+        if name is not None and (name not in LABEL_FIELDS or spec or conversion):
+            raise ValueError(f"unknown field {{{name}}}")
+        parts.append((text, name))
+    return parts
+
+
+def new_label(pattern: str) -> sa.ColumnElement[str]:
+    """Each SIM's label after the pattern, computed by PostgreSQL in one pass (no field's value
+    is read as a pattern again), without the spaces an empty {label} leaves at either end."""
+    fields: dict[str, sa.SQLColumnExpression[str]] = {
+        "label": sa.func.coalesce(Sim.label, ""),
+        "iccid": Sim.iccid,
+    }
+    pieces: list[sa.SQLColumnExpression[str]] = []
+    for text, name in label_pattern_parts(pattern):
+        if text:
+            pieces.append(sa.literal(text, sa.String))
+        if name is not None:
+            pieces.append(fields[name])
+    return sa.func.btrim(sa.func.concat(sa.literal("", sa.String), *pieces), type_=sa.String)
 
 
 @dataclass(frozen=True)
@@ -59,13 +96,21 @@ class BulkAction:
 
     name: str
     title: str
-    changes: Callable[[dict], sa.ColumnElement[bool]]
-    send: Callable[[OneNceClient, list[str], dict], str | None]
+    send: Callable[[OneNceClient, Batch, dict], str | None]
     unchanged: str = ""
     # Sending a batch twice is harmless (same values again); a top-up would order twice.
     repeatable: bool = True
-    # The SIM field it sets and to what, for the audit's before and after (None: no field).
-    sets: Callable[[dict], tuple[str, str]] | None = None
+    # The SIM field it sets (None: none) and each SIM's new value, as SQL over `sims`: the
+    # preview's old → new, the job's items and the audit's before and after.
+    field: str | None = None
+    new_value: Callable[[dict], sa.ColumnElement[str]] | None = None
+
+    def changes(self, values: dict) -> sa.ColumnElement[bool]:
+        """Which SIMs the action changes, by the last sync (a top-up changes every SIM)."""
+        if self.field is None or self.new_value is None:
+            return sa.true()
+        current = sa.func.coalesce(getattr(Sim, self.field), "")
+        return current != self.new_value(values)
 
 
 ACTIONS: dict[str, BulkAction] = {
@@ -74,28 +119,28 @@ ACTIONS: dict[str, BulkAction] = {
         BulkAction(
             "enable",
             "Enable",
-            lambda values: Sim.status.is_distinct_from("Enabled"),
             _set_status("Enabled"),
             unchanged="already enabled at the last sync",
-            sets=lambda values: ("status", "Enabled"),
+            field="status",
+            new_value=lambda values: sa.literal("Enabled", sa.String),
         ),
         BulkAction(
             "disable",
             "Disable",
-            lambda values: Sim.status.is_distinct_from("Disabled"),
             _set_status("Disabled"),
             unchanged="already disabled at the last sync",
-            sets=lambda values: ("status", "Disabled"),
+            field="status",
+            new_value=lambda values: sa.literal("Disabled", sa.String),
         ),
         BulkAction(
             "label",
             "Set label",
-            lambda values: Sim.label.is_distinct_from(values["label"]),
             _set_label,
             unchanged="already has this label",
-            sets=lambda values: ("label", values["label"]),
+            field="label",
+            new_value=lambda values: new_label(values["label"]),
         ),
-        BulkAction("topup", "Top up", lambda values: sa.true(), _top_up, repeatable=False),
+        BulkAction("topup", "Top up", _top_up, repeatable=False),
     )
 }
 
@@ -145,13 +190,28 @@ def selection_conditions(selection: Mapping[str, Any]) -> list[sa.ColumnElement[
 
 
 @dataclass(frozen=True)
+class PreviewRow:
+    """A SIM of the preview's sample and the value the action gives it (None: no field)."""
+
+    sim: Sim
+    new_value: str | None
+
+
+@dataclass(frozen=True)
 class BulkPreview:
     """The dry run: how many SIMs are selected, how many would change, and a few of them."""
 
     request: BulkRequest
     selected: int
     changing: int
-    sample: list[Sim]
+    sample: list[PreviewRow]
+    # SIMs whose new label would be longer than 1NCE takes: the job cannot run as asked.
+    too_long: int = 0
+
+    @property
+    def field(self) -> str | None:
+        """The SIM field the action sets (the sample shows it old → new), or None."""
+        return ACTIONS[self.request.action].field
 
     @property
     def too_many(self) -> bool:
@@ -179,21 +239,33 @@ class BulkPreview:
 def preview_bulk(*, request: BulkRequest) -> BulkPreview:
     """Count the selection and the SIMs the action would change, without changing anything."""
     conditions = selection_conditions(request.selection)
-    changes = ACTIONS[request.action].changes(request.values)
+    action = ACTIONS[request.action]
+    changes = action.changes(request.values)
+    value = action.new_value(request.values) if action.new_value else sa.null()
     capped = (
-        sa.select(changes.label("changes"))
+        sa.select(changes.label("changes"), too_long(value).label("too_long"))
         .select_from(Sim)
         .where(*conditions)
         .limit(MAX_BULK_SIMS + 1)
         .subquery()
     )
-    selected, changing = db.session.execute(
-        sa.select(sa.func.count(), sa.func.count().filter(capped.c.changes))
+    selected, changing, long_values = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(capped.c.changes),
+            sa.func.count().filter(capped.c.too_long),
+        )
     ).one()
-    sample = db.session.scalars(
-        sa.select(Sim).where(*conditions, changes).order_by(Sim.iccid).limit(SAMPLE_SIZE)
+    rows = db.session.execute(
+        sa.select(Sim, value).where(*conditions, changes).order_by(Sim.iccid).limit(SAMPLE_SIZE)
     )
-    return BulkPreview(request, selected, changing, list(sample))
+    sample = [PreviewRow(sim, new_value) for sim, new_value in rows]
+    return BulkPreview(request, selected, changing, sample, too_long=long_values)
+
+
+def too_long(value: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    """Whether a SIM's new value is longer than a label may be (never, for no value)."""
+    return sa.func.coalesce(sa.func.char_length(value) > MAX_LABEL, sa.false())
 
 
 def new_request_key() -> str:

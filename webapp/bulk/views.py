@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from webapp.auth.services import role_required
 from webapp.bulk import bp
-from webapp.bulk.forms import BulkInvalid, parse_bulk_request
+from webapp.bulk.forms import BulkInvalid, parse_bulk_request, view_args_of
 from webapp.bulk.services import (
     ACTIONS,
     MAX_BULK_SIMS,
@@ -25,6 +25,7 @@ from webapp.inputs import MAX_DATABASE_ID, parse_whole_number
 from webapp.models import Role
 from webapp.models.bulk import ITEM_OUTCOMES
 from webapp.pages import redirect_after_post, render_page
+from webapp.products import get_topup_info
 
 
 @bp.get("")
@@ -42,12 +43,13 @@ def preview():
     try:
         bulk_request = parse_bulk_request(request.form)
     except BulkInvalid as exc:
-        return render_page("bulk/preview.html", "bulk/_preview.html", 422, invalid=exc)
+        return _invalid(exc)
     result = preview_bulk(request=bulk_request)
     return render_page(
         "bulk/preview.html",
         "bulk/_preview.html",
         preview=result,
+        topup=get_topup_info() if bulk_request.action == "topup" else None,
         max_sims=MAX_BULK_SIMS,
         request_key=new_request_key(),
     )
@@ -60,7 +62,7 @@ def create():
     try:
         bulk_request = parse_bulk_request(request.form)
     except BulkInvalid as exc:
-        return render_page("bulk/preview.html", "bulk/_preview.html", 422, invalid=exc)
+        return _invalid(exc)
     job = create_bulk_job(
         request=bulk_request,
         user=current_user._get_current_object(),
@@ -103,6 +105,14 @@ def resume(job_id: int) -> ResponseReturnValue:
     except BulkJobNotResumable as exc:
         flash(str(exc), "error")
     return redirect_after_post(url_for("bulk.job", job_id=job_id))
+
+
+def _invalid(error: BulkInvalid) -> ResponseReturnValue:
+    """What is wrong with the bar's form, with a way back to the same view of the SIMs."""
+    view_args = view_args_of(request.form)
+    return render_page(
+        "bulk/preview.html", "bulk/_preview.html", 422, invalid=error, view_args=view_args
+    )
 
 
 def _before_job_id() -> int | None:

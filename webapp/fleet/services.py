@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import ClassVar
 
 import sqlalchemy as sa
 from flask import current_app
@@ -10,28 +11,41 @@ from flask import current_app
 from webapp.chart_ranges import CHART_RANGES, DEFAULT_CHART_RANGE
 from webapp.extensions import db
 from webapp.models import FleetUsageDay, Sim, SimEvent, SimUsagePeriod
-from webapp.models.sim import QUOTA_STATES
-from webapp.sim_queries import DailyUsage, day_series, known_usage
+from webapp.sim_queries import DailyUsage, SimFilters, day_series, known_usage
 
 ENDING_WITHIN_DAYS = 30
 SILENT_AFTER_DAYS = 3
 SUMMARY_MAX_AGE = timedelta(seconds=60)
+# Each SIM count of the dashboard is exactly the SIMs of one inventory view: the count and the
+# view's list share the filter's definition (webapp/sim_queries.py).
+FIGURE_VIEWS = {
+    "online": SimFilters(online=True),
+    "quota_low": SimFilters(quota_state="low"),
+    "quota_exhausted": SimFilters(quota_state="exhausted"),
+    "quota_ending_soon": SimFilters(quota_ends=f"{ENDING_WITHIN_DAYS}d"),
+    "silent": SimFilters(silent=f"{SILENT_AFTER_DAYS}d"),
+}
 
 
 @dataclass(frozen=True)
 class FleetSummary:
-    """The fleet at a glance."""
+    """The fleet at a glance; a figure is None while the kind it comes from never synced."""
 
     total: int
     by_status: dict[str, int]
-    online: int
-    data_used_today_mb: Decimal
-    data_used_this_month_mb: Decimal
+    online: int | None
+    data_used_today_mb: Decimal | None
+    data_used_this_month_mb: Decimal | None
     quota_low: int
     quota_exhausted: int
-    quota_ending_soon: int
-    silent: int
+    quota_ending_soon: int | None
+    silent: int | None
     generated_at: datetime
+    views: ClassVar[dict[str, SimFilters]] = FIGURE_VIEWS
+
+
+def _count(view: SimFilters) -> sa.ColumnElement[int]:
+    return sa.func.count().filter(sa.and_(*view.conditions()))
 
 
 def get_fleet_summary(*, now: datetime | None = None) -> FleetSummary:
@@ -45,20 +59,13 @@ def get_fleet_summary(*, now: datetime | None = None) -> FleetSummary:
             sa.select(status, sa.func.count()).where(live).group_by(sa.text("status"))
         ).all()
     )
-    ending = sa.or_(
-        Sim.data_exhausted_on <= today + timedelta(days=ENDING_WITHIN_DAYS),
-        Sim.data_expires_at <= now + timedelta(days=ENDING_WITHIN_DAYS),
-    )
     counts = db.session.execute(
         sa.select(
-            sa.func.count().filter(Sim.online.is_(True)),
-            sa.func.count().filter(Sim.data_quota_state == QUOTA_STATES["low"].id),
-            sa.func.count().filter(Sim.data_quota_state == QUOTA_STATES["exhausted"].id),
-            sa.func.count().filter(ending),
-            sa.func.count().filter(
-                Sim.status == "Enabled",
-                Sim.last_traffic_on <= today - timedelta(days=SILENT_AFTER_DAYS),
-            ),
+            *(_count(view).label(name) for name, view in FIGURE_VIEWS.items()),
+            # count(column) counts the SIMs that kind of sync has reached.
+            sa.func.count(Sim.connectivity_synced_at).label("connectivity_synced"),
+            sa.func.count(Sim.usage_synced_at).label("usage_synced"),
+            sa.func.count(Sim.quotas_synced_at).label("quotas_synced"),
         ).where(live)
     ).one()
     used = sa.func.sum(FleetUsageDay.data_rx_mb + FleetUsageDay.data_tx_mb)
@@ -69,16 +76,17 @@ def get_fleet_summary(*, now: datetime | None = None) -> FleetSummary:
             sa.func.coalesce(used, 0),
         ).where(FleetUsageDay.day.between(month_start, today))
     ).one()
+    usage_synced = bool(counts.usage_synced)
     return FleetSummary(
         total=sum(by_status.values()),
         by_status=by_status,
-        online=counts[0],
-        data_used_today_mb=today_mb,
-        data_used_this_month_mb=month_mb,
-        quota_low=counts[1],
-        quota_exhausted=counts[2],
-        quota_ending_soon=counts[3],
-        silent=counts[4],
+        online=counts.online if counts.connectivity_synced else None,
+        data_used_today_mb=today_mb if usage_synced else None,
+        data_used_this_month_mb=month_mb if usage_synced else None,
+        quota_low=counts.quota_low,
+        quota_exhausted=counts.quota_exhausted,
+        quota_ending_soon=counts.quota_ending_soon if counts.quotas_synced else None,
+        silent=counts.silent if usage_synced else None,
         generated_at=now,
     )
 
@@ -95,6 +103,25 @@ def get_recent_fleet_summary() -> FleetSummary:
     if summary is None or now - summary.generated_at > SUMMARY_MAX_AGE:
         summary = cache["summary"] = get_fleet_summary(now=now)
     return summary
+
+
+def count_figure_view(filters: SimFilters) -> int | None:
+    """The count of the dashboard figure whose view `filters` are (the whole fleet, a status,
+    or one of FIGURE_VIEWS), from the summary the dashboard shows; None for any other view.
+
+    The view then says the figure's number, exactly and without a scan of its own (the
+    summary is counted at most once a minute per process).
+    """
+    summary = get_recent_fleet_summary()
+    if filters == SimFilters():
+        return summary.total
+    # "Unknown" is the summary's name for SIMs without a status, not a status to filter on.
+    if filters.status not in (None, "Unknown") and filters == SimFilters(status=filters.status):
+        return summary.by_status.get(filters.status, 0)
+    for name, view in FIGURE_VIEWS.items():
+        if filters == view:
+            return getattr(summary, name)
+    return None
 
 
 @dataclass(frozen=True)

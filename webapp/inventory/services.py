@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -11,21 +11,15 @@ from sqlalchemy.orm import QueryableAttribute, aliased
 
 from webapp.errors import QueryError
 from webapp.extensions import db
+from webapp.figures import percent_of
 from webapp.models import Sim
 from webapp.paging import Page, decode_cursor, encode_cursor
-from webapp.sim_queries import VIEW_PARAMS, SimFilters
+from webapp.sim_queries import VIEW_PARAMS, SimFilters, forecast_of, quota_ends_on
 
 # Counting stops here: an exact count of a huge set costs a scan per keystroke.
 COUNT_CAP = 1_000
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
-
-
-def runs_out_expression(sims: Any) -> sa.ColumnElement:
-    """The forecast: the day the data runs out at the 7-day rate, or expires if that is sooner."""
-    # LEAST skips NULLs; the same expression as the index ix_sims_runs_out_on, so it is used.
-    expires = sa.func.timezone(sa.literal_column("'UTC'"), sims.data_expires_at)
-    return sa.func.least(sims.data_exhausted_on, sa.cast(expires, sa.Date))
 
 
 @dataclass(frozen=True)
@@ -38,18 +32,15 @@ class SortKey:
     nullable: bool = True
 
 
-def runs_out_on(sim: Any) -> date | None:
-    """The forecast of RUNS_OUT_ON for one loaded SIM (or row with the same columns)."""
-    expires = sim.data_expires_at.astimezone(UTC).date() if sim.data_expires_at else None
-    days = [day for day in (sim.data_exhausted_on, expires) if day is not None]
-    return min(days) if days else None
+def quota_ends_on_day(sim: Any) -> date | None:
+    """The day the data quota of a loaded SIM ends (the sort key `runs_out`), or None."""
+    forecast = forecast_of(sim)
+    return forecast.ends_on if forecast else None
 
 
 def data_left_percent(remaining: Decimal | None, total: Decimal | None) -> int | None:
-    """The data left as a whole percentage of the quota, or None if unknown."""
-    if remaining is None or not total:
-        return None
-    return round(100 * remaining / total)
+    """The data left as a whole percentage of the quota, or None if unknown (as the SIM page)."""
+    return percent_of(remaining, total)
 
 
 def _attribute(name: str) -> Callable[[Any], Any]:
@@ -94,7 +85,7 @@ SORT_KEYS: dict[str, SortKey] = {
     "data_left": _key("data_remaining_mb", _number),
     "avg_7d": _key("avg_daily_mb_7d", _number),
     "avg_30d": _key("avg_daily_mb_30d", _number),
-    "runs_out": SortKey(runs_out_expression, runs_out_on, _day),
+    "runs_out": SortKey(quota_ends_on, quota_ends_on_day, _day),
     "last_seen": _key("last_seen_at", _moment),
     "synced": _key("usage_synced_at", _moment),
 }
@@ -233,6 +224,9 @@ def count_sims(*, filters: SimFilters, estimate: int | None = None) -> SimCount:
 
     An exact count of thousands of trigram matches costs more than the page itself, on every
     keystroke; the planner's estimate of a large set is close enough to say "about 4,100".
+    Counting filters alone exactly tripled the page's time at 100,000 SIMs
+    (docs/performance.md); the views of the dashboard's figures get the figure's own count
+    instead (`webapp.fleet.services.count_figure_view`).
     """
     if estimate is None:
         estimate = estimate_sims(filters=filters)

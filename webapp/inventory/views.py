@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from webapp.errors import QueryError
+from webapp.fleet.services import count_figure_view
 from webapp.inventory import bp
 from webapp.inventory.export import export_inventory
 from webapp.inventory.saved_views import (
@@ -25,7 +26,6 @@ from webapp.inventory.services import (
     estimate_sims,
     list_choices,
     list_inventory,
-    runs_out_on,
     view_args,
 )
 from webapp.models import Sim
@@ -42,7 +42,6 @@ def index():
     context: dict[str, Any] = {
         "args": args,
         "view_args": args,
-        "runs_out_on": runs_out_on,
         "data_left_percent": data_left_percent,
         "first_page": not request.args.get("cursor"),
     }
@@ -65,6 +64,8 @@ def index():
         )
         if context["first_page"] and page.next_cursor is None:
             count = SimCount(len(page.items), exact=True)  # the whole view is on this page
+        elif (figure := count_figure_view(filters)) is not None:
+            count = SimCount(figure, exact=True)  # a dashboard figure's view says its number
         else:
             count = count_sims(filters=filters, estimate=estimate)
     except QueryError as error:

@@ -2,6 +2,7 @@
 
 from webapp.models.account import ProviderAccount
 from webapp.models.action import SimAction
+from webapp.models.alert import Alert, AlertChannel, AlertNotification, AlertRule, AlertRuleChannel
 from webapp.models.apikey import ApiKey
 from webapp.models.audit import AuditEvent
 from webapp.models.bulk import BulkJob, BulkJobItem
@@ -14,6 +15,11 @@ from webapp.models.user import Role, User
 from webapp.models.user_session import UserSession
 
 __all__ = [
+    "Alert",
+    "AlertChannel",
+    "AlertNotification",
+    "AlertRule",
+    "AlertRuleChannel",
     "ApiKey",
     "AuditEvent",
     "BulkJob",

@@ -29,6 +29,8 @@ class SimAction(Model):
     action: Mapped[str] = mapped_column(sa.String(16))
     # What was asked for (an SMS keeps its length only, like the audit log).
     requested: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # The values it replaces, as Simfleet last saw them (changes of SIM fields only).
+    previous: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     reason: Mapped[str | None] = mapped_column(sa.String(500))
     actor: Mapped[str] = mapped_column(sa.String(254))
     requested_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

@@ -68,6 +68,9 @@ class BulkJobItem(Model):
         sa.ForeignKey("bulk_jobs.id", ondelete="CASCADE"), primary_key=True
     )
     iccid: Mapped[str] = mapped_column(sa.String(22), primary_key=True)
+    # The value the action gives this SIM's field (its label, status), as resolved when the
+    # job began; NULL for a SIM left unchanged and for actions that set no field (top-up).
+    new_value: Mapped[str | None] = mapped_column(sa.String(255))
     outcome: Mapped[str | None] = mapped_column(sa.String(16))
     message: Mapped[str | None] = mapped_column(sa.String(500))
     finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -29,13 +29,13 @@ class QuotaState:
     filter_label: str  # the bucket's bounds, in the inventory's filter
 
 
-# Migrations never import app code: sim_document() (migration f1a2b3c4d5e6) spells these in SQL.
+# Migrations never import app code: sim_document() (migration d8e9f0a1b2c3) spells these in SQL.
 QUOTA_STATES = {
     state.name: state
     for state in (
         QuotaState(0, "ok", "OK", "OK (20 % or more)"),
         QuotaState(1, "low", "Low (under 20 % left)", "Below 20 %"),
-        QuotaState(2, "exhausted", "Used up", "Exhausted"),
+        QuotaState(2, "exhausted", "Exhausted (no data left)", "Exhausted"),
     )
 }
 QUOTA_STATES_BY_ID = {state.id: state for state in QUOTA_STATES.values()}
@@ -107,7 +107,10 @@ class Sim(Model):
     avg_daily_mb_7d: Mapped[Decimal | None] = mapped_column(MB)
     avg_daily_mb_30d: Mapped[Decimal | None] = mapped_column(MB)
     last_traffic_on: Mapped[date | None]
+    # The forecast (webapp/sync/ingest/usage.py): the day the data runs out at the 7-day rate,
+    # and, when the quota expires before that, the volume expected to be left unused then.
     data_exhausted_on: Mapped[date | None]
+    data_unused_at_expiry_mb: Mapped[Decimal | None] = mapped_column(MB)
     # Freshness: when each kind of data was last synced for this SIM.
     first_seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     inventory_synced_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

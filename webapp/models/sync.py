@@ -10,7 +10,8 @@ from webapp.models.base import check_one_of, utcnow
 
 SYNC_KINDS = ("inventory", "usage", "quotas", "events", "connectivity")
 # "abandoned": the process running it died; its kind was freed for the next run.
-OUTCOMES = ("running", "success", "partial", "failed", "skipped", "abandoned")
+# "cancelled": an operator stopped it on the Sync page; its kind was freed the same way.
+OUTCOMES = ("running", "success", "partial", "failed", "skipped", "abandoned", "cancelled")
 
 
 class SyncRun(Model):

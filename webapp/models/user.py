@@ -47,6 +47,8 @@ class User(UserMixin, Model):
     # Set by an admin, or when a sign-in shows the password no longer meets the rules.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     password_changed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The IANA zone times are shown in (validated with zoneinfo); None: the browser's own.
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
 
     @property
     def is_active(self) -> bool:

@@ -5,6 +5,7 @@ import hmac
 from flask import abort, current_app, jsonify, request
 from prometheus_client import CollectorRegistry, generate_latest
 
+from webapp.alerts.metrics import AlertCollector
 from webapp.extensions import csrf, limiter
 from webapp.ops import bp
 from webapp.ops.services import RedisCollector, readiness
@@ -51,6 +52,7 @@ def metrics():
     )
     state = CollectorRegistry(auto_describe=False)
     state.register(SyncCollector())
+    state.register(AlertCollector())
     state.register(RedisCollector())
     body = body + generate_latest(state).decode()
     return body, 200, {"Content-Type": content_type, "Cache-Control": "no-store"}

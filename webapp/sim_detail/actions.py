@@ -171,6 +171,7 @@ def perform_action(
     details = dict(audit_details or {}) | {"request": requested}
     if spec.name == "update":
         details["changes"] = sim_changes(sim, values)
+        action.previous = {field: getattr(sim, field) for field in values}
     if reason:
         details["reason"] = reason
     try:
@@ -219,8 +220,8 @@ def settle_action(
         except OneNceError as exc:
             error = str(exc)
             continue
-        seen = {field: _shown(field, getattr(remote, field)) for field in wanted}
-        if all(seen[field] == _shown(field, value) for field, value in wanted.items()):
+        seen = {field: shown(field, getattr(remote, field)) for field in wanted}
+        if all(seen[field] == shown(field, value) for field, value in wanted.items()):
             return _confirm(action_id, attempts, remote)
     action = db.session.get_one(SimAction, action_id)
     action.attempts = attempts
@@ -246,8 +247,18 @@ def list_recent_actions(*, iccid: str, limit: int = RECENT_ACTIONS) -> list[SimA
     return sorted(rows.values(), key=lambda a: (a.requested_at, a.id), reverse=True)
 
 
-def _shown(field: str, value: Any) -> Any:
-    # 1NCE leaves an empty label out, and still says "Activated" for some enabled SIMs.
+def list_settled_actions(*, iccid: str, ids: list[int]) -> list[SimAction]:
+    """The SIM's actions among `ids` that are no longer pending, oldest first."""
+    if not ids:
+        return []
+    settled = sa.select(SimAction).where(
+        SimAction.id.in_(ids), SimAction.iccid == iccid, SimAction.state != "pending"
+    )
+    return list(db.session.scalars(settled.order_by(SimAction.id)))
+
+
+def shown(field: str, value: Any) -> Any:
+    """A value as 1NCE shows it: an empty label left out, "Activated" meaning enabled."""
     if field == "label":
         return value or ""
     if field == "status" and value == "Activated":

@@ -83,6 +83,47 @@ def get_usage_series(*, iccid: str, usage_range: UsageRange) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class MonthUsage:
+    """A SIM's use in the calendar month (UTC) so far, over the days Simfleet knows.
+
+    `data_mb` and `sms` (MO plus MT) are None when no day of the month is known: a day never
+    fetched counts as unknown, never as 0.
+    """
+
+    start: date
+    end: date
+    known_days: int
+    data_mb: Decimal | None
+    sms: int | None
+
+    @property
+    def days(self) -> int:
+        """The days of the month so far, today included."""
+        return (self.end - self.start).days + 1
+
+    @property
+    def unknown_days(self) -> int:
+        """The days of the month so far whose usage Simfleet does not have."""
+        return self.days - self.known_days
+
+
+def get_month_usage(*, iccid: str, today: date) -> MonthUsage:
+    """Data and SMS used from the first of `today`'s month to `today`, from the stored days."""
+    start = today.replace(day=1)
+    known = [
+        row for row in list_sim_usage(iccid=iccid, start=start, end=today) if row.sms_mo is not None
+    ]
+    if not known:
+        return MonthUsage(start, today, 0, None, None)
+    data = sum(
+        ((row.data_rx_mb or Decimal(0)) + (row.data_tx_mb or Decimal(0)) for row in known),
+        Decimal(0),
+    )
+    sms = sum((row.sms_mo or 0) + (row.sms_mt or 0) for row in known)
+    return MonthUsage(start, today, len(known), data, sms)
+
+
 def refresh_connectivity(*, sim: Sim, client: OneNceClient) -> Sim:
     """Read the SIM's live connectivity from 1NCE and store it as the sync would.
 

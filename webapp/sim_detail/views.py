@@ -14,12 +14,21 @@ from webapp.extensions import db, get_client
 from webapp.models import Role, Sim
 from webapp.one_nce import OneNceError
 from webapp.pages import redirect_after_post, render_fragment, render_page, wants_partial
+from webapp.products import get_topup_info
 from webapp.sim_detail import bp
-from webapp.sim_detail.actions import ActionFailed, list_recent_actions, perform_action
+from webapp.sim_detail.actions import (
+    RECENT_ACTIONS,
+    ActionFailed,
+    list_recent_actions,
+    list_settled_actions,
+    perform_action,
+)
 from webapp.sim_detail.diagnosis import diagnose
 from webapp.sim_detail.forms import FORM_ACTIONS, ActionFormInvalid, FormAction, parse_action_form
+from webapp.sim_detail.history import find_contradictions, list_sim_history
 from webapp.sim_detail.services import (
     EVENTS_PAGE,
+    get_month_usage,
     get_usage_series,
     parse_usage_range,
     refresh_connectivity,
@@ -46,21 +55,33 @@ def _usage_range():
         return parse_usage_range({}, today=datetime.now(UTC).date()), exc.message
 
 
+def _state(sim: Sim) -> dict:
+    """What the panels that follow the SIM's state need: changes, diagnosis, actions."""
+    events = list_sim_events(iccid=sim.iccid, limit=EVENTS_PAGE)
+    actions = list_recent_actions(iccid=sim.iccid)
+    return {
+        "sim": sim,
+        "events": events,
+        # The diagnosis reads the same first page of events the timeline shows.
+        "diagnosis": diagnose(sim=sim, events=events.items, now=datetime.now(UTC)),
+        "actions": actions,
+        "history": list_sim_history(sim=sim, actions=actions),
+        "contradictions": find_contradictions(sim=sim),
+        "form_actions": FORM_ACTIONS,
+        # This month's use beside the quota; what a top-up buys beside its button.
+        "month_usage": get_month_usage(iccid=sim.iccid, today=datetime.now(UTC).date()),
+        "topup": get_topup_info(),
+    }
+
+
 def _panels(sim: Sim) -> dict:
     """What every panel of the page needs; a fixed number of bounded queries."""
     usage_range, range_error = _usage_range()
-    events = list_sim_events(iccid=sim.iccid, limit=EVENTS_PAGE)
-    return {
-        "sim": sim,
+    return _state(sim) | {
         "usage_range": usage_range,
         "range_error": range_error,
         "ranges": CHART_RANGES,
         "usage": get_usage_series(iccid=sim.iccid, usage_range=usage_range),
-        "events": events,
-        # The diagnosis reads the same first page of events the timeline shows.
-        "diagnosis": diagnose(sim=sim, events=events.items, now=datetime.now(UTC)),
-        "actions": list_recent_actions(iccid=sim.iccid),
-        "form_actions": FORM_ACTIONS,
     }
 
 
@@ -122,29 +143,21 @@ def events(iccid: str) -> ResponseReturnValue:
     )
 
 
-@bp.get("/<iccid>/summary")
-@login_required
-def summary(iccid: str) -> ResponseReturnValue:
-    """Identity and quota panels, re-fetched when a pending change settles."""
-    sim = _sim_or_404(iccid)
-    return render_fragment(
-        "sim_detail/_summary.html", page_url=_page_url(sim), sim=sim, form_actions=FORM_ACTIONS
-    )
-
-
 @bp.get("/<iccid>/actions")
 @login_required
 def actions(iccid: str) -> ResponseReturnValue:
-    """Recent and pending changes; the fragment polls itself while one is pending."""
+    """The Changes panel; it polls itself while a change is pending.
+
+    `pending` names the changes the polling page shows as pending: once one of them settled,
+    every panel that shows what it changed is sent too (out of band), so none stays stale.
+    """
     sim = _sim_or_404(iccid)
-    recent = list_recent_actions(iccid=sim.iccid)
-    response = render_fragment(
-        "sim_detail/_pending.html", page_url=_page_url(sim), sim=sim, actions=recent
-    )
-    if request.args.get("polling") and not any(a.state == "pending" for a in recent):
-        # The change just settled: the identity panel reloads to show what 1NCE applied.
-        response.headers["HX-Trigger"] = "sim-settled"
-    return response
+    state = _state(sim)
+    parts = request.args.get("pending", "").split(",")
+    ids = [int(p) for p in parts if p.isascii() and p.isdigit() and len(p) <= 18]
+    settled = list_settled_actions(iccid=sim.iccid, ids=ids[:RECENT_ACTIONS])
+    template = "sim_detail/_settled.html" if settled else "sim_detail/_pending.html"
+    return render_fragment(template, page_url=_page_url(sim), settled=settled, **state)
 
 
 @bp.post("/<iccid>/check")
@@ -215,4 +228,6 @@ def _confirmation(
 ) -> Response:
     context = {"sim": sim, "name": name, "action": action, "error": error, "form": request.form}
     context |= {"title": FORM_ACTIONS[name][0], "form_actions": FORM_ACTIONS, "confirm": True}
+    if name == "topup":
+        context["topup"] = get_topup_info()
     return render_page("sim_detail/sim.html", "sim_detail/_confirm.html", status, **context)

@@ -30,6 +30,8 @@ RECORDS = {
     "sim_changes": ("changed_at", "SIM_CHANGE_RETENTION_DAYS"),
     "sim_actions": ("settled_at", "SIM_ACTION_RETENTION_DAYS"),
     "audit_events": ("at", "AUDIT_RETENTION_DAYS"),
+    # Alert history goes with the events (its notifications with it); open alerts stay.
+    "alerts": ("resolved_at", "EVENT_RETENTION_DAYS"),
 }
 
 

@@ -5,18 +5,25 @@ renewal, and every process working on the run (the inventory pass, the planning,
 renews it per page or chunk and from a light thread while a call is in flight. Between
 chunks, a run is alive while RQ still holds one of its chunk jobs (queued, or waiting for a
 retry). A run with neither is "abandoned": its kind is free again and the next run picks up
-what it left.
+what it left. An operator may also cancel a running run from the Sync page (`cancel_run`),
+which frees its kind the same way.
 """
 
+import json
 import logging
-from contextlib import ExitStack
+import os
+import socket
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from types import TracebackType
 
 import sqlalchemy as sa
 from redis import Redis, RedisError
 from redis.lock import Lock
+from rq.exceptions import InvalidJobOperation
 from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 from webapp.extensions import db, get_redis
 from webapp.models import SyncRun
@@ -73,6 +80,10 @@ def _token_key(run_id: int) -> str:
     return f"simfleet:sync:run-lock:{run_id}"
 
 
+def _holder_key(run_id: int) -> str:
+    return f"simfleet:sync:run-holder:{run_id}"
+
+
 def chunk_job_id(run_id: int, index: int) -> str:
     """The RQ job id of a run's chunk, so a run can tell whether chunks of it still wait."""
     return f"sync-{run_id}-{index}"
@@ -116,7 +127,8 @@ class RunKeeper:
         return bool(held)
 
     def __enter__(self) -> "RunKeeper":
-        self.renew()
+        if self.renew():
+            _note_holder(self._redis, self._run_id)
         self._renewal.enter_context(renewing(self.renew, every=self._milliseconds / 4000))
         return self
 
@@ -127,6 +139,82 @@ class RunKeeper:
         traceback: TracebackType | None,
     ) -> None:
         self._renewal.close()
+
+
+def _note_holder(redis: Redis, run_id: int) -> None:
+    """Name this process as the one working on the run, for the Sync page."""
+    holder = {"process": f"{socket.gethostname()} pid {os.getpid()}", "since": utcnow().isoformat()}
+    try:
+        redis.set(_holder_key(run_id), json.dumps(holder), ex=RUN_TOKEN_SECONDS)
+    except RedisError as exc:
+        log.warning("sync run %s: could not name its process: %s", run_id, exc)
+
+
+@dataclass(frozen=True)
+class LockState:
+    """Why a running run keeps its kind busy, for the Sync page.
+
+    `process` and `since` name what works on it now (when the lock is held), `expires_in` is
+    when the lock lapses unless renewed; `chunks_waiting` counts its chunks RQ still holds and
+    `next_retry` is the earliest moment one of them is due again.
+    """
+
+    held: bool
+    process: str | None
+    since: datetime | None
+    expires_in: timedelta | None
+    chunks_waiting: int
+    next_retry: datetime | None
+
+
+def get_lock_state(run: SyncRun) -> LockState:
+    """Who holds the running run's kind lock, since when, and when it will be freed."""
+    redis = get_redis()
+    token = redis.get(_token_key(run.id))
+    held = token is not None and redis.get(_lock_key(run.kind)) == token
+    holder = json.loads(redis.get(_holder_key(run.id)) or "{}") if held else {}
+    milliseconds = redis.pttl(_lock_key(run.kind)) if held else -1
+    waiting = _waiting_chunks(run)
+    registry = ScheduledJobRegistry("sync", connection=redis)
+    retries = [
+        registry.get_scheduled_time(job) for job in waiting if job.get_status() == "scheduled"
+    ]
+    return LockState(
+        held=held,
+        process=holder.get("process"),
+        since=datetime.fromisoformat(holder["since"]) if "since" in holder else None,
+        expires_in=timedelta(milliseconds=milliseconds) if milliseconds > 0 else None,
+        chunks_waiting=len(waiting),
+        next_retry=min(retries) if retries else None,
+    )
+
+
+def cancel_run(*, run_id: int, by: str) -> SyncRun | None:
+    """Stop a running run: mark it cancelled, free its kind, drop its waiting chunks.
+
+    A process still working on it stops renewing (its token is gone) and writes nothing more
+    to the run; its chunks that RQ still holds are cancelled, and any that run anyway are
+    skipped. Returns the run, or None when it was not running. Commits.
+    """
+    run = db.session.scalar(
+        sa.select(SyncRun)
+        .where(SyncRun.id == run_id, SyncRun.outcome == "running")
+        .with_for_update()
+    )
+    if run is None:
+        db.session.rollback()
+        return None
+    run.outcome, run.finished_at = "cancelled", utcnow()
+    run.error_message = f"cancelled by {by}"
+    db.session.commit()
+    release_lock(run_id=run.id, kind=run.kind)
+    for job in _waiting_chunks(run):
+        # One that started or ended meanwhile is skipped, as a chunk of a cancelled run.
+        with suppress(InvalidJobOperation):
+            job.cancel()
+    get_redis().delete(_holder_key(run.id))
+    log.warning("sync %s run %s cancelled by %s", run.kind, run.id, by)
+    return run
 
 
 def is_running(run_id: int) -> bool:
@@ -158,9 +246,14 @@ def close_dead_runs(*, kind: str) -> bool:
 
 
 def _chunks_pending(run: SyncRun) -> bool:
+    return bool(_waiting_chunks(run))
+
+
+def _waiting_chunks(run: SyncRun) -> list[Job]:
+    """The run's chunk jobs that RQ holds queued, scheduled for a retry or deferred."""
     ids = [chunk_job_id(run.id, index) for index in range(run.chunks_total)]
     jobs = Job.fetch_many(ids, connection=get_redis()) if ids else []
-    return any(job is not None and job.get_status() in PENDING_CHUNK_STATUSES for job in jobs)
+    return [job for job in jobs if job is not None and job.get_status() in PENDING_CHUNK_STATUSES]
 
 
 def abandon_dead_runs() -> None:
@@ -225,4 +318,4 @@ def release_lock(*, run_id: int, kind: str) -> None:
         lock.local.token = token
         if lock.owned():
             lock.release()
-        redis.delete(_token_key(run_id))
+        redis.delete(_token_key(run_id), _holder_key(run_id))

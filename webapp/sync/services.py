@@ -1,5 +1,6 @@
 """The sync: inventory passes and per-SIM refreshes, recorded as runs, safe to repeat."""
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -7,6 +8,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
+from redis import RedisError
 
 from webapp.extensions import db
 from webapp.models import ProviderAccount, SyncRun
@@ -32,6 +34,7 @@ from webapp.sync.runs import (
     run_lock,
     start_run,
 )
+from webapp.tasks import enqueue
 
 T = TypeVar("T")
 log = logging.getLogger("simfleet.sync")
@@ -99,11 +102,15 @@ def _pass_inventory(
                 tally.rows += len(page.records)
                 tally.sims += len(page.records)
             db.session.commit()
+            if not is_running(run.id):
+                log.info("inventory run %s stopped: it was cancelled", run.id)
+                return run
             keeper.renew()
         # Only a complete pass may conclude that a SIM is gone.
         ingest.mark_removed(account_id=account.id, before=run.started_at)
         add_chunk(run_id=run.id, tally=tally)
         db.session.commit()
+        evaluate_alerts_later(None)  # statuses, IMEIs and removals of the whole fleet
     except Exception as exc:
         db.session.rollback()
         add_chunk(run_id=run.id, tally=tally)
@@ -147,9 +154,23 @@ def sync_chunk(*, run_id: int, kind: str, iccids: Sequence[str], client: OneNceC
         tally = FETCHERS[kind](client=client, account_id=account_id, iccids=iccids)
         last = add_chunk(run_id=run_id, tally=tally)
         db.session.commit()
+    evaluate_alerts_later(iccids)
     if last:
         finish_run(run=db.session.get_one(SyncRun, run_id), kind=kind)
     return last
+
+
+def evaluate_alerts_later(iccids: Sequence[str] | None) -> None:
+    """Queue an alert evaluation of the SIMs a chunk just wrote (None: all of them).
+
+    An evaluation of the same SIMs still waiting covers them; a Redis outage costs only the
+    wait for the next periodic pass.
+    """
+    key = "alerts-" + (hashlib.sha1("\n".join(iccids).encode()).hexdigest() if iccids else "all")
+    try:
+        enqueue("worker.jobs.evaluate_alerts", list(iccids) if iccids else None, dedupe_key=key)
+    except RedisError as exc:
+        log.warning("could not queue an alert evaluation: %s", exc)
 
 
 def fail_chunk(*, run_id: int, kind: str, iccids: Sequence[str], error: str) -> None:

@@ -1,8 +1,9 @@
-"""The Sync page: freshness per kind, recent runs, and "sync now"."""
+"""The Sync page: freshness per kind, recent runs, "sync now", and cancelling a stuck run."""
 
 import sqlalchemy as sa
 from flask import abort, flash, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from redis.exceptions import RedisError
 from rq.job import Job
 
@@ -13,6 +14,7 @@ from webapp.models import Role, SyncRun
 from webapp.models.sync import SYNC_KINDS
 from webapp.pages import redirect_after_post, render_page
 from webapp.sync import bp
+from webapp.sync.runs import LockState, cancel_run, get_lock_state
 from webapp.sync.services import get_api_version, get_freshness
 from webapp.tasks import ACTIVE_STATUSES, enqueue
 
@@ -34,6 +36,18 @@ def _sync_now_pending() -> bool | None:
         return None
 
 
+def _lock_states(freshness: list[dict]) -> dict[str, LockState]:
+    """Per kind with a running run: who holds its lock and when it frees (none without Redis)."""
+    try:
+        return {
+            row["kind"]: get_lock_state(row["last"])
+            for row in freshness
+            if row["last"] and row["last"].outcome == "running"
+        }
+    except RedisError:
+        return {}
+
+
 def _render():
     freshness = get_freshness()
     recent = db.session.scalars(sa.select(SyncRun).order_by(SyncRun.id.desc()).limit(RECENT_RUNS))
@@ -43,6 +57,7 @@ def _render():
         "sync/status.html",
         "sync/_status.html",
         freshness=freshness,
+        locks=_lock_states(freshness),
         runs=list(recent),
         # Polling also notices the queue coming back.
         busy=running or pending is not False,
@@ -74,4 +89,26 @@ def sync_now(kind: str) -> ResponseReturnValue:
     record_audit("sync.start", target=kind)
     db.session.commit()
     flash(f"{kind.capitalize()} sync queued.", "success")
+    return redirect_after_post(url_for("sync.index"))
+
+
+@bp.post("/runs/<int:run_id>/cancel")
+@role_required(Role.OPERATOR)
+def cancel(run_id: int) -> ResponseReturnValue:
+    """Cancel a running run: its kind is freed and its remaining chunks skipped (audited)."""
+    run = cancel_run(run_id=run_id, by=current_user.email)
+    if run is None:
+        flash("That sync run is not running any more: nothing was cancelled.", "error")
+        return redirect_after_post(url_for("sync.index"))
+    record_audit(
+        "sync.cancel",
+        target=run.kind,
+        details={
+            "run_id": run.id,
+            "chunks_done": run.chunks_done,
+            "chunks_total": run.chunks_total,
+        },
+    )
+    db.session.commit()
+    flash(f"{run.kind.capitalize()} sync cancelled: “Sync now” can start a new run.", "success")
     return redirect_after_post(url_for("sync.index"))

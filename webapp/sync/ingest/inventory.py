@@ -12,7 +12,11 @@ from webapp.sync.ingest.copying import copy_rows, temp_table
 
 
 def upsert_sims(*, account_id: int, sims: Sequence[SimRecord], seen_at: datetime) -> int:
-    """Upsert one inventory batch and record what changed; returns the number of changes."""
+    """Upsert one inventory batch and record what changed; returns the number of changes.
+
+    A change Simfleet made itself was written to `sims` when 1NCE confirmed it, so what is
+    recorded here is what changed elsewhere (or what the sync read before that confirmation).
+    """
     temp_table(
         "incoming_sims",
         "iccid text, imsi text, msisdn text, imei text, imei_lock bool, status text,"
@@ -35,6 +39,7 @@ def upsert_sims(*, account_id: int, sims: Sequence[SimRecord], seen_at: datetime
                 ('status', s.status, i.status),
                 ('label', s.label, i.label),
                 ('imei', s.imei, i.imei),
+                ('imei_lock', s.imei_lock::text, i.imei_lock::text),
                 ('data_quota_state', s.data_quota_state::text, i.data_quota_state::text),
                 ('restored', CASE WHEN s.removed_at IS NOT NULL THEN 'removed' END, NULL)
             ) AS change(field, old_value, new_value)

@@ -15,16 +15,25 @@ from webapp.models.base import utcnow
 from webapp.one_nce import UsageRecord
 from webapp.sync.ingest.copying import copy_rows, temp_table
 
-# The forecast: the day the data quota runs out at the last 7 days' average rate, or the day
-# it expires, whichever comes first. Days are UTC days: `:today` comes from the app, and the
-# expiry is cut at UTC midnight whatever the session's time zone (as ix_sims_runs_out_on).
-FORECAST = """
-    LEAST(
-        timezone('UTC', data_expires_at)::date,
-        CASE WHEN avg_daily_mb_7d > 0 AND data_remaining_mb IS NOT NULL
-             THEN CAST(:today AS date) + CEIL(data_remaining_mb / avg_daily_mb_7d)::int END
-    )
+# The forecast: the day the data runs out at the last 7 days' average rate and, when the quota
+# expires before that day, the volume expected to be left unused (and lost) at expiry. Which
+# comes first is read by webapp/sim_queries.py's forecast_of. Days are UTC days: `:today`
+# comes from the app, and the expiry is cut at UTC midnight whatever the session's time zone
+# (as ix_sims_runs_out_on).
+# A forecast further out than FORECAST_HORIZON_DAYS is none (and stays a valid date).
+FORECAST_HORIZON_DAYS = 3660
+RUNS_OUT_ON = f"""
+    CASE WHEN avg_daily_mb_7d > 0 AND data_remaining_mb IS NOT NULL
+              AND data_remaining_mb / avg_daily_mb_7d <= {FORECAST_HORIZON_DAYS}
+         THEN CAST(:today AS date) + CEIL(data_remaining_mb / avg_daily_mb_7d)::int END
 """
+EXPIRES_ON = "timezone('UTC', data_expires_at)::date"
+UNUSED_AT_EXPIRY_MB = f"""
+    CASE WHEN {EXPIRES_ON} < COALESCE({RUNS_OUT_ON}, 'infinity'::date)
+         THEN GREATEST(0, data_remaining_mb - COALESCE(avg_daily_mb_7d, 0)
+                          * GREATEST(0, {EXPIRES_ON} - CAST(:today AS date))) END
+"""
+FORECAST = f"data_exhausted_on = {RUNS_OUT_ON}, data_unused_at_expiry_mb = {UNUSED_AT_EXPIRY_MB}"
 
 # pg_advisory_xact_lock key of the usage writers.
 USAGE_WRITE_LOCK = 0x5349_4D55  # "SIMU"
@@ -229,9 +238,10 @@ def refresh_usage_figures(
 
 
 def refresh_forecast(*, iccids: Sequence[str], today: date | None = None) -> None:
-    """Recompute the data-exhaustion forecast of the given SIMs (from today, UTC)."""
+    """Recompute the forecast of the given SIMs (from today, UTC): when the data runs out, and
+    what is left unused if the quota expires first."""
     db.session.execute(
-        sa.text(f"UPDATE sims SET data_exhausted_on = {FORECAST} WHERE iccid = ANY(:iccids)"),
+        sa.text(f"UPDATE sims SET {FORECAST} WHERE iccid = ANY(:iccids)"),
         {"iccids": list(iccids), "today": today or datetime.now(UTC).date()},
     )
 
