@@ -40,7 +40,6 @@ from urllib.parse import quote
 
 import psycopg
 import requests
-import sqlalchemy as sa
 from flask import Flask
 
 from bench.common import (
@@ -56,10 +55,9 @@ from bench.common import (
     simulator,
     simulator_stats,
 )
-from bench.pages import gunicorn
+from bench.pages import gunicorn, prepare_database
 from bench.worker_memory import children, memory_mb
 from devtools import devstack
-from devtools.generate_fleet import load_fleet
 from simulator.identity import iccid_for
 from simulator.seeding import first_serial
 from webapp.admin.services import create_user
@@ -117,40 +115,6 @@ class Step:
 
 
 # The fleet -----------------------------------------------------------------------------------
-
-
-def prepare_database(
-    server_url: str, redis_url: str, name: str, *, sims: int, days: int, fresh: bool
-) -> str:
-    """Database `name`, migrated and holding the simulator's `sims` SIMs with `days` of history."""
-    base, _, _ = server_url.rpartition("/")
-    url = f"{base}/{name}"
-    if fresh:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    devstack.create_database(server_url, name)
-    app = migrated_app(url, redis_url)
-    with app.app_context():
-        loaded = db.session.scalar(sa.text("SELECT count(*) FROM sims"))
-        if loaded < sims:
-            started = time.perf_counter()
-            before_first = int(iccid_for(first_serial(SIMULATOR_SEED))) - 1
-            account = (PLACEHOLDER_API_URL, CLIENT_ID)
-            load_fleet(
-                db.session.connection(),
-                sims=sims,
-                usage_days=days,
-                account=account,
-                before_first=before_first,
-            )
-            db.session.commit()
-            print(f"Loaded {sims:,} SIMs x {days} days in {time.perf_counter() - started:.0f} s")
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(sa.text("VACUUM (ANALYZE)"))
-        else:
-            print(f"Reusing {name}: {loaded:,} SIMs")
-        db.engine.dispose()
-    return url
 
 
 def point_account_at(url: str, api_url: str) -> None:
@@ -577,6 +541,9 @@ def main() -> None:
             sims=args.sims,
             days=args.days,
             fresh=args.fresh,
+            # The simulator's own SIMs: same account, same ICCIDs.
+            account=(PLACEHOLDER_API_URL, CLIENT_ID),
+            before_first=int(iccid_for(first_serial(SIMULATOR_SEED))) - 1,
         )
         targets = sample_targets(url)
         with stack(args, url, redis_url, Path(tmp)) as running:

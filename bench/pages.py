@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import psycopg
@@ -54,9 +55,12 @@ end
 
 
 def prepare_database(
-    server_url: str, redis_url: str, name: str, *, sims: int, days: int, fresh: bool
+    server_url: str, redis_url: str, name: str, *, sims: int, days: int, fresh: bool, **fleet: Any
 ) -> str:
-    """The URL of database `name` on `server_url`'s server, migrated and holding the fleet."""
+    """The URL of database `name` on `server_url`'s server, migrated and holding the fleet.
+
+    `fleet` goes to `load_fleet` (the account and first ICCID of the generated SIMs).
+    """
     base, _, _ = server_url.rpartition("/")
     url = f"{base}/{name}"
     if fresh:
@@ -68,7 +72,7 @@ def prepare_database(
         loaded = db.session.scalar(sa.text("SELECT count(*) FROM sims"))
         if loaded < sims:
             started = time.perf_counter()
-            load_fleet(db.session.connection(), sims=sims, usage_days=days)
+            load_fleet(db.session.connection(), sims=sims, usage_days=days, **fleet)
             db.session.commit()
             print(f"Loaded {sims:,} SIMs x {days} days in {time.perf_counter() - started:.0f} s")
         else:

@@ -5,12 +5,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import flask_migrate
 import psycopg
+import requests
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -19,6 +22,8 @@ from webapp import create_app
 from webapp.extensions import db, get_redis
 from webapp.tasks import QUEUES, get_queue
 from worker import AppWorker
+
+ROOT = Path(__file__).resolve().parent.parent
 
 T = TypeVar("T")
 
@@ -114,6 +119,36 @@ def process_env(app: Flask, **extra: str) -> dict[str, str]:
         **{name: str(value) for name, value in settings.items() if value is not None},
         **extra,
     }
+
+
+@contextmanager
+def serve_gunicorn(
+    app: Flask, *, log: Path | None = None, ready: str = "/health", **settings: str
+) -> Iterator[str]:
+    """Gunicorn (gunicorn.conf.py) configured like `app` with `settings`; yields its base URL.
+
+    Waits until `ready` answers 2xx; stops it (SIGTERM) on the way out.
+    """
+    port = devstack.free_port()
+    env = process_env(app, BIND=f"127.0.0.1:{port}", **settings)
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return requests.get(f"{base}{ready}", timeout=5).ok
+        except requests.RequestException:
+            return False
+
+    with ExitStack() as stack:
+        output = stack.enter_context(log.open("wb")) if log else subprocess.DEVNULL
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "wsgi:app"],
+            cwd=ROOT, env=env, stdout=output, stderr=output,
+        )  # fmt: skip
+        stack.callback(process.wait, timeout=30)
+        stack.callback(process.terminate)
+        eventually(answers, timeout=30, interval=0.2, message=f"Gunicorn: no {ready} in 30 s")
+        yield base
 
 
 def start_rq_worker(app: Flask) -> subprocess.Popen:

@@ -1,46 +1,18 @@
 """Metrics under Gunicorn with several workers add up across the workers (multiprocess mode)."""
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import requests
 
-from devtools.devstack import free_port
-from tests.helpers import eventually, process_env
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import serve_gunicorn
 
 
 @pytest.fixture
 def gunicorn(app, tmp_path):
     """Gunicorn with three workers serving the test app's settings."""
-    port = free_port()
-    env = process_env(
-        app, BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="3", PROMETHEUS_MULTIPROC_DIR=str(tmp_path)
-    )
-    gunicorn_bin = Path(sys.executable).parent / "gunicorn"
-    process = subprocess.Popen(
-        [str(gunicorn_bin), "wsgi:app"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            requests.get(f"{base}/health", timeout=5)
-        except requests.RequestException:
-            return False
-        return True
-
-    try:
-        eventually(answers, timeout=30, interval=0.2, message="Gunicorn did not answer in 30 s")
+    with serve_gunicorn(app, WEB_CONCURRENCY="3", PROMETHEUS_MULTIPROC_DIR=str(tmp_path)) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_request_counts_add_up_across_workers(gunicorn):

