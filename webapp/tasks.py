@@ -19,7 +19,9 @@ from rq.job import Job
 from webapp.extensions import get_redis
 
 log = logging.getLogger("simfleet.tasks")
-QUEUES = ("sync", "actions", "default")
+# Workers take from the first queue that has a job: a change someone is waiting to see applied
+# goes before the background sync, which only waits for the chunk in hand.
+QUEUES = ("actions", "sync", "default")
 ACTIVE_STATUSES = ("queued", "started", "deferred", "scheduled")
 
 

@@ -143,3 +143,15 @@ def test_an_imei_lock_changed_outside_is_recorded(client, login, iccid, simulato
         f"IMEI lock: {'not locked' if locked else 'locked'} → {words}"
         in client.get(f"/sims/{iccid}").text
     )
+
+
+def test_sims_found_by_the_first_inventory_pass_are_not_news(client, login, simulator):
+    login("viewer")
+    run_inventory(client=get_client())  # the first pass: every SIM of the account is "added"
+    (first, *_) = simulator.fleet.iccids()
+    assert "Added to the account" not in client.get(f"/sims/{first}").text
+
+    (ordered,) = simulator.fleet.controls.add_sims(1)  # a later order of 1NCE
+    run_inventory(client=get_client())
+    page = client.get(f"/sims/{ordered}").text
+    assert "Outside Simfleet" in page and "Added to the account" in page

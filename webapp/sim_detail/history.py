@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import Sim, SimAction, SimChange
+from webapp.models import Sim, SimAction, SimChange, SyncRun
 from webapp.sim_detail.actions import READBACK_FIELDS, shown
 
 # The changes of the inventory the history shows (quota buckets move with use, not by hand).
@@ -71,12 +71,24 @@ def list_sim_history(*, sim: Sim, actions: list[SimAction]) -> list[HistoryEntry
         .limit(OUTSIDE_CHANGES)
     ).all()
     own = _own_values(sim.iccid, [c.changed_at for c in noticed])
+    first_pass = _first_inventory_pass()
     for change in noticed:
+        if change.field == "added" and (first_pass is None or change.changed_at <= first_pass):
+            continue  # in the account before Simfleet first read it: not news
         after = _value(change.field, change.new_value)
         if not _is_own(change, after, own):
             found = FieldChange(change.field, _value(change.field, change.old_value), after)
             entries.append(HistoryEntry(change.changed_at, (found,)))
     return sorted(entries, key=lambda e: (e.at, e.action.id if e.action else 0), reverse=True)
+
+
+def _first_inventory_pass() -> datetime | None:
+    """When the first inventory pass that read the whole account ended."""
+    return db.session.scalar(
+        sa.select(sa.func.min(SyncRun.finished_at)).where(
+            SyncRun.kind == "inventory", SyncRun.outcome == "success"
+        )
+    )
 
 
 def find_contradictions(*, sim: Sim) -> list[Contradiction]:
