@@ -3,30 +3,11 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 
-from tests.helpers import PASSWORD
 from webapp.extensions import db, get_client
 from webapp.models import Sim, SimAction, UsageDay
 from webapp.sim_detail.actions import settle_action
-
-
-@pytest.fixture
-def page(browser, live_url, make_user):
-    """A signed-in operator's browser page."""
-    user = make_user("operator")
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{live_url}/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_url}/**")
-    yield page
-    page.close()
-    assert errors == [], errors
 
 
 def test_chart_ranges_and_a_change_from_pending_to_applied(app, live_url, page, iccid):

@@ -3,32 +3,13 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 
 from simulator.catalog import PRODUCTS
-from tests.helpers import PASSWORD
 from webapp.extensions import db
 from webapp.models import Sim, UsageDay
 from webapp.one_nce import Product
 from webapp.products import Catalogue, store_catalogue
-
-
-@pytest.fixture
-def page(browser, live_url, make_user):
-    """A signed-in operator's browser page; a script error fails the test."""
-    user = make_user("operator")
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{live_url}/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_url}/**")
-    yield page
-    page.close()
-    assert errors == [], errors
 
 
 def test_a_top_up_shows_its_price_through_to_the_order(app, live_url, page, iccid):
